@@ -1,0 +1,156 @@
+"""The `paperlink` command line: thin click wrappers over the core.
+
+Each command parses its options, calls the core and turns the core's errors into messages; no rule of
+the notice format lives here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from paperlink import __version__
+from paperlink.csvformat import ENCODINGS, write_csv
+from paperlink.dataformat import read_notices, validate_file, write_notices
+from paperlink.dates import DateParseError, parse_date
+from paperlink.errors import DataFileError, PaperlinkError
+from paperlink.fields import FieldProblem, norm_municipality
+from paperlink.home import ENV_VAR, Home
+from paperlink.samples import SampleOptions, generate
+
+
+class Context:
+    """What every command gets: the data directory."""
+
+    def __init__(self, home: Home) -> None:
+        self.home = home
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def _date_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return parse_date(value)
+    except DateParseError:
+        raise click.BadParameter(f"'{value}' is not a date (use 2026-11-26 or R8.11.26)") from None
+
+
+def _municipality_option(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    try:
+        return norm_municipality(value)
+    except FieldProblem as exc:
+        from paperlink.errors import field_error
+
+        raise click.BadParameter(field_error("municipality_code", exc.code, **exc.params).message) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="paperlink")
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), envvar=ENV_VAR,
+              help=f"Data directory holding all state (default: ${ENV_VAR} or a per-user folder).")
+@click.pass_context
+def main(ctx: click.Context, home: Path | None) -> None:
+    """paperlink – MOJ notices about foreign residents, by line, media or paper, into the resident register.
+
+    \b
+    Example:
+      paperlink samples --count 20 -o notices.jsonl
+      paperlink validate notices.jsonl
+    """
+    ctx.obj = Context(Home.resolve(home))
+
+
+@main.command()
+@click.option("--count", "-n", type=click.IntRange(1, 100_000), default=20, show_default=True,
+              help="How many notices.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same notices.")
+@click.option("--date", "date", callback=_date_option, help="Notice date (西暦 or 和暦; default: today).")
+@click.option("--municipality", default="131016", show_default=True, callback=_municipality_option,
+              help="全国地方公共団体コード of the receiving municipality.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Output file: .jsonl (the data format) or .csv (UTF-8 with BOM).")
+def samples(count: int, seed: int, date: dt.date | None, municipality: str, output: Path) -> None:
+    """Write realistic synthetic notices (every event and category, all invented people).
+
+    \b
+    Example:
+      paperlink samples --count 1000 --seed 1 --date 2026-11-26 -o samples/notices.jsonl
+    """
+    options = SampleOptions(count=count, seed=seed, notice_date=date or dt.date.today(),
+                            municipality_code=municipality)
+    notices = generate(options)
+    _write(notices, output, "utf-8-sig")
+    click.echo(f"wrote {len(notices)} notices to {output}", err=True)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(files: tuple[Path, ...]) -> None:
+    """Check notice data files (.jsonl or .csv); print every problem as FILE:LINE: field: message.
+
+    Exits 0 when every file is valid, 1 otherwise.
+
+    \b
+    Example:
+      paperlink validate samples/notices.jsonl
+    """
+    bad = 0
+    for path in files:
+        problems = validate_file(path)
+        for problem in problems:
+            click.echo(str(problem))
+        if problems:
+            bad += 1
+            click.echo(f"{path}: {len(problems)} problem(s)", err=True)
+        else:
+            click.echo(f"{path}: valid", err=True)
+    sys.exit(1 if bad else 0)
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Output file: .jsonl or .csv.")
+@click.option("--encoding", type=click.Choice(sorted(ENCODINGS)), default="utf-8-sig", show_default=True,
+              help="CSV encoding: utf-8-sig (UTF-8 with BOM) or cp932 (Shift_JIS) for older register systems.")
+def convert(source: Path, output: Path, encoding: str) -> None:
+    """Convert between the data format (.jsonl) and CSV, validating everything on the way.
+
+    \b
+    Example:
+      paperlink convert notices.jsonl -o notices.csv --encoding cp932
+    """
+    notices = _read(source)
+    _write(notices, output, encoding)
+    click.echo(f"wrote {len(notices)} notices to {output}", err=True)
+
+
+def _read(path: Path) -> list:  # type: ignore[type-arg]
+    try:
+        return read_notices(path)
+    except DataFileError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(f"{path}: {len(exc.problems)} problem(s); nothing was written") from None
+
+
+def _write(notices: list, output: Path, encoding: str) -> None:  # type: ignore[type-arg]
+    try:
+        if output.suffix.lower() == ".csv":
+            write_csv(notices, output, encoding)
+        else:
+            write_notices(notices, output)
+    except PaperlinkError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

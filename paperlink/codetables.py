@@ -1,0 +1,201 @@
+"""The code tables (events, categories, 在留資格, 在留期間, nationalities, card kinds).
+
+Each table is a JSON file in `paperlink/tables/` with a `source` note. Changing a table needs no code
+change: this module only loads and indexes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from paperlink.errors import CodeTableError
+from paperlink.textnorm import nfkc
+
+
+@dataclass(frozen=True)
+class Event:
+    """A notice event (事由): which categories it may leave, which items carry a before value."""
+
+    code: str
+    label: str
+    categories: tuple[str, ...]
+    before_any_of: tuple[str, ...]
+    before_allowed: tuple[str, ...]
+    ends_residence: bool
+
+
+@dataclass(frozen=True)
+class Category:
+    """A resident category of 住基法 第30条の45 and the items it requires or forbids."""
+
+    code: str
+    label: str
+    requires: tuple[str, ...]
+    forbids: tuple[str, ...]
+    card_kinds: tuple[str, ...]
+    period_label: str | None
+
+
+@dataclass(frozen=True)
+class Status:
+    """A 在留資格 with the dates between which it can be granted."""
+
+    code: str
+    name: str
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+    mid_long_term: bool
+    indefinite: bool
+
+    def valid_on(self, day: dt.date) -> bool:
+        """Whether this status exists on `day`."""
+        return (self.valid_from is None or day >= self.valid_from) and (self.valid_to is None or day <= self.valid_to)
+
+
+@dataclass(frozen=True)
+class CardKind:
+    """A kind of identity document (在留カード, 特別永住者証明書, 特定在留カード) and its number pattern."""
+
+    code: str
+    label: str
+    pattern: re.Pattern[str]
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+
+    def valid_on(self, day: dt.date) -> bool:
+        """Whether documents of this kind are issued on `day`."""
+        return (self.valid_from is None or day >= self.valid_from) and (self.valid_to is None or day <= self.valid_to)
+
+
+@dataclass(frozen=True)
+class Nationality:
+    """A 国籍・地域 as recorded (Japanese name) with its ICAO 9303 code, if any."""
+
+    name: str
+    icao: str | None
+
+
+_DURATION = re.compile(r"^(?:(\d+)年)?(?:(\d+)月)?(?:(\d+)日)?$")
+
+
+def duration_days(period: str) -> int | None:
+    """An approximate length in days of a period such as 4年3月 or 15日 (None if it is not of that form)."""
+    m = _DURATION.match(period)
+    if not period or not m:
+        return None
+    years, months, days = (int(g) if g else 0 for g in m.groups())
+    return years * 365 + months * 30 + days
+
+
+@dataclass(frozen=True)
+class PeriodRule:
+    """The periods of stay a status can carry: fixed values, plus any designated period up to a maximum."""
+
+    status: str
+    periods: tuple[str, ...]
+    designated_max: str | None
+
+    def allows(self, period: str) -> bool:
+        """Whether `period` is a valid period of stay for the status."""
+        if period in self.periods:
+            return True
+        if self.designated_max is None:
+            return False
+        days, limit = duration_days(period), duration_days(self.designated_max)
+        return days is not None and limit is not None and 0 < days <= limit
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _load(name: str) -> list[dict[str, Any]]:
+    try:
+        text = resources.files("paperlink").joinpath("tables").joinpath(f"{name}.json").read_text("utf-8")
+        data = json.loads(text)
+        if not isinstance(data.get("source"), str) or not isinstance(data.get("entries"), list):
+            raise CodeTableError(f"tables/{name}.json: needs 'source' and 'entries'")
+        return data["entries"]  # type: ignore[no-any-return]
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CodeTableError(f"tables/{name}.json: {exc}") from exc
+
+
+class CodeTables:
+    """All code tables, indexed by code and by Japanese label."""
+
+    def __init__(self) -> None:
+        try:
+            self.events = {e["code"]: Event(e["code"], e["label"], tuple(e["categories"]), tuple(e["before_any_of"]),
+                                            tuple(e["before_allowed"]), bool(e["ends_residence"]))
+                           for e in _load("events")}
+            self.categories = {c["code"]: Category(c["code"], c["label"], tuple(c["requires"]), tuple(c["forbids"]),
+                                                   tuple(c["card_kinds"]), c["period_label"])
+                               for c in _load("categories")}
+            self.statuses = {s["name"]: Status(s["code"], s["name"], _date(s["valid_from"]), _date(s["valid_to"]),
+                                               bool(s["mid_long_term"]), bool(s["indefinite"]))
+                             for s in _load("statuses")}
+            self.periods = {p["status"]: PeriodRule(p["status"], tuple(p["periods"]), p.get("designated_max"))
+                            for p in _load("periods")}
+            self.card_kinds = {k["code"]: CardKind(k["code"], k["label"], re.compile(k["pattern"]),
+                                                   _date(k["valid_from"]), _date(k["valid_to"]))
+                               for k in _load("card_kinds")}
+            self.nationalities = {n["name"]: Nationality(n["name"], n.get("icao")) for n in _load("nationalities")}
+        except (KeyError, TypeError, ValueError, re.error) as exc:
+            raise CodeTableError(f"malformed code table entry: {exc!r}") from exc
+        self._status_by_code = {s.code: s for s in self.statuses.values()}
+        self._status_by_norm = {nfkc(s.name): s for s in self.statuses.values()}
+        self._nationality_by_icao = {n.icao: n for n in self.nationalities.values() if n.icao}
+        self._nationality_by_norm = {nfkc(n.name): n for n in self.nationalities.values()}
+        for status in self.statuses.values():
+            if not status.indefinite and status.code not in self.periods:
+                raise CodeTableError(f"tables/periods.json: no periods for status {status.code}")
+
+    # -- look-ups that accept what people type -------------------------------------------------
+
+    def event(self, text: str) -> Event | None:
+        """The event for a code (status_change) or its Japanese label (在留資格変更許可)."""
+        return _by_code_or_label(self.events, text)  # type: ignore[no-any-return]
+
+    def category(self, text: str) -> Category | None:
+        """The category for a code (mid_long_term) or its Japanese label (中長期在留者)."""
+        return _by_code_or_label(self.categories, text)  # type: ignore[no-any-return]
+
+    def card_kind(self, text: str) -> CardKind | None:
+        """The card kind for a code (residence_card) or its Japanese label (在留カード)."""
+        return _by_code_or_label(self.card_kinds, text)  # type: ignore[no-any-return]
+
+    def status(self, text: str) -> Status | None:
+        """The status for its Japanese name (留学) or its code (student)."""
+        key = nfkc(text).strip()
+        return self._status_by_norm.get(key) or self._status_by_code.get(key.lower())
+
+    def status_by_code(self, code: str) -> Status:
+        """The status with this code (raises KeyError)."""
+        return self._status_by_code[code]
+
+    def nationality(self, text: str) -> Nationality | None:
+        """The nationality for its Japanese name (ベトナム) or ICAO code (VNM)."""
+        key = nfkc(text).strip()
+        return self._nationality_by_norm.get(key) or self._nationality_by_icao.get(key.upper())
+
+
+def _by_code_or_label(table: dict[str, Any], text: str) -> Any:
+    key = nfkc(text).strip()
+    if key.lower() in table:
+        return table[key.lower()]
+    for entry in table.values():
+        if nfkc(entry.label) == key:
+            return entry
+    return None
+
+
+@functools.cache
+def tables() -> CodeTables:
+    """The code tables shipped with paperlink (loaded once per process)."""
+    return CodeTables()

@@ -1,0 +1,115 @@
+"""CSV import and export of notices for older register systems (UTF-8 with BOM, or cp932).
+
+One header row of column names (the canonical keys, `before` spread over `before_<item>` columns), then
+one notice a row. Empty cells are empty items. Export never replaces a character: a character cp932
+cannot encode stops the export with the notice and field named.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Sequence
+
+from paperlink.atomicfile import atomic_write_bytes
+from paperlink.dataformat import _Collector, _problem, read_bytes
+from paperlink.errors import DataFileError, ExportError
+from paperlink.fields import BEFORE_KEYS, FIELDS
+from paperlink.notice import Notice
+
+COLUMNS: tuple[str, ...] = tuple(f.key for f in FIELDS) + tuple(f"before_{k}" for k in BEFORE_KEYS)
+"""The CSV columns, in order."""
+
+ENCODINGS = {"utf-8-sig": "UTF-8 with BOM", "cp932": "Shift_JIS (cp932)"}
+
+
+def notice_row(notice: Notice) -> list[str]:
+    """One CSV row (strings; empty items as empty cells)."""
+    record = notice.record()
+    before = record.pop("before")
+    cells = [record[key] for key in COLUMNS if not key.startswith("before_")]
+    cells += [before.get(key) for key in BEFORE_KEYS]
+    return ["" if cell is None else cell for cell in cells]
+
+
+def dumps_csv(notices: Sequence[Notice], encoding: str = "utf-8-sig") -> bytes:
+    """The CSV file's bytes in `encoding` ('utf-8-sig' or 'cp932'); ExportError on an unencodable character."""
+    if encoding not in ENCODINGS:
+        raise ExportError(f"unsupported CSV encoding {encoding!r} (use utf-8-sig or cp932)")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for notice in notices:
+        row = notice_row(notice)
+        if encoding == "cp932":
+            for column, cell in zip(COLUMNS, row, strict=True):
+                _check_cp932(notice.notice_id, column, cell)
+        writer.writerow(row)
+    return buffer.getvalue().encode(encoding)
+
+
+def _check_cp932(notice_id: str, column: str, cell: str) -> None:
+    for ch in cell:
+        try:
+            ch.encode("cp932")
+        except UnicodeEncodeError:
+            raise ExportError(f"notice {notice_id}: {column}: '{ch}' (U+{ord(ch):04X}) cannot be written in cp932; "
+                              "export as UTF-8 instead") from None
+
+
+def write_csv(notices: Sequence[Notice], path: str | os.PathLike[str], encoding: str = "utf-8-sig") -> None:
+    """Write a CSV file atomically."""
+    atomic_write_bytes(path, dumps_csv(notices, encoding))
+
+
+def decode_csv(data: bytes) -> str:
+    """CSV text from bytes: UTF-8 (with or without BOM), else cp932."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp932")
+
+
+def parse_csv(data: bytes, name: str) -> list[Notice]:
+    """Parse CSV bytes into notices; raise DataFileError listing every problem."""
+    if not data.strip():
+        raise DataFileError([_problem(name, 1, "(file)", "empty_file")])
+    try:
+        text = decode_csv(data)
+    except UnicodeDecodeError as exc:
+        raise DataFileError([_problem(name, 0, "(file)", "encoding", byte=f"0x{data[exc.start]:02X}",
+                                      offset=exc.start)]) from None
+    col = _Collector(name)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        head = next(reader)
+        unknown = [c for c in head if c not in COLUMNS]
+        missing = [c for c in COLUMNS if c not in head and not c.startswith("before_")]
+        if unknown:
+            col.problems.append(_problem(name, 1, "(header)", "csv_columns", columns=", ".join(unknown)))
+        if missing:
+            col.problems.append(_problem(name, 1, "(header)", "csv_missing_columns", columns=", ".join(missing)))
+        if unknown or missing:
+            raise DataFileError(col.problems)
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(head):
+                col.problems.append(_problem(name, line, "(line)", "csv_row_length", actual=len(row), expected=len(head)))
+                continue
+            cells = dict(zip(head, row, strict=True))
+            raw: dict[str, object] = {k: v for k, v in cells.items() if not k.startswith("before_")}
+            raw["before"] = {k.removeprefix("before_"): v for k, v in cells.items() if k.startswith("before_") and v}
+            col.add(line, raw)
+    except csv.Error as exc:
+        col.problems.append(_problem(name, reader.line_num, "(line)", "csv_syntax", detail=str(exc)))
+    return col.result()
+
+
+def read_csv(path: str | os.PathLike[str]) -> list[Notice]:
+    """Read and validate a CSV file of notices."""
+    return parse_csv(read_bytes(path), str(path))

@@ -1,0 +1,137 @@
+"""Rules across items: what a category requires, what an event changes, and how the dates relate.
+
+Each rule runs only when the items it reads were valid on their own, so one typo gives one message.
+The rules read the code tables (tables/*.json); the tables say *which* items, this module says *how*.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from paperlink.codetables import duration_days, tables
+from paperlink.errors import FieldError, field_error
+from paperlink.fields import Value
+
+_THREE_MONTHS = duration_days("3月") or 90
+
+
+def check_rules(values: Mapping[str, Value | None], before: Mapping[str, Value], failed: set[str]) -> list[FieldError]:
+    """Every cross-item problem of a notice whose single items are `values` (None: empty or invalid)."""
+    errors: list[FieldError] = []
+    errors += _category_rules(values, failed)
+    errors += _status_rules(values, failed)
+    errors += _date_rules(values)
+    errors += _before_rules(values, before, failed)
+    return errors
+
+
+def _category_rules(values: Mapping[str, Value | None], failed: set[str]) -> list[FieldError]:
+    t = tables()
+    errors: list[FieldError] = []
+    category = t.categories.get(str(values["category"])) if values["category"] else None
+    event = t.events.get(str(values["event"])) if values["event"] else None
+    if category is None:
+        return errors
+    if event is not None and category.code not in event.categories:
+        errors.append(field_error("event", "event_category", event=event.label, category=category.label))
+    for key in category.requires:
+        if values[key] is None and key not in failed:
+            errors.append(field_error(key, "required_for_category", category=category.label))
+    for key in category.forbids:
+        if values[key] is not None:
+            errors.append(field_error(key, "forbidden_for_category", category=category.label))
+    kind_code = values["card_kind"]
+    if kind_code is not None and category.card_kinds:
+        kind = t.card_kinds[str(kind_code)]
+        if kind.code not in category.card_kinds:
+            errors.append(field_error("card_kind", "card_kind_for_category", kind=kind.label, category=category.label))
+        elif isinstance(values["event_date"], dt.date) and not kind.valid_on(values["event_date"]):
+            errors.append(field_error("card_kind", "card_kind_not_valid", kind=kind.label,
+                                      date=values["event_date"].isoformat()))
+        number = values["card_number"]
+        if number is not None and not kind.pattern.match(str(number)):
+            errors.append(field_error("card_number", "card_format", value=number, kind=kind.label))
+    if category.code in ("temporary_refuge", "provisional_stay") and values["status"] is None:
+        period = values["period_of_stay"]
+        if period is not None and duration_days(str(period)) is None:
+            errors.append(field_error("period_of_stay", "period_format", value=period))
+    return errors
+
+
+def _status_rules(values: Mapping[str, Value | None], failed: set[str]) -> list[FieldError]:
+    t = tables()
+    errors: list[FieldError] = []
+    if values["event"] == "permanent" and values["status"] is not None and values["status"] != "永住者":
+        errors.append(field_error("status", "permanent_status"))
+    if values["status"] is None or values["category"] != "mid_long_term":
+        return errors
+    status = t.statuses[str(values["status"])]
+    if not status.mid_long_term:
+        errors.append(field_error("status", "status_not_resident", status=status.name))
+    event_date = values["event_date"]
+    if isinstance(event_date, dt.date) and not status.valid_on(event_date):
+        span = f"{status.valid_from or '…'} – {status.valid_to or '…'}"
+        errors.append(field_error("status", "status_not_valid", status=status.name, date=event_date.isoformat(),
+                                  period=span))
+    period = values["period_of_stay"]
+    if status.indefinite:
+        for key in ("period_of_stay", "expiry_date"):
+            if values[key] is not None:
+                errors.append(field_error(key, "status_indefinite", status=status.name))
+        return errors
+    for key in ("period_of_stay", "expiry_date"):
+        if values[key] is None and key not in failed:
+            errors.append(field_error(key, "required_for_category", category=t.categories["mid_long_term"].label))
+    if period is None:
+        return errors
+    rule = t.periods[status.code]
+    if not rule.allows(str(period)):
+        allowed = "、".join(list(rule.periods) + ([f"{rule.designated_max}以内の指定期間"] if rule.designated_max else []))
+        errors.append(field_error("period_of_stay", "period_not_allowed", value=period, status=status.name,
+                                  allowed=allowed))
+    elif (duration_days(str(period)) or 0) <= _THREE_MONTHS:
+        errors.append(field_error("period_of_stay", "period_too_short", value=period))
+    return errors
+
+
+def _date_rules(values: Mapping[str, Value | None]) -> list[FieldError]:
+    errors: list[FieldError] = []
+    notice_date, event_date = values["notice_date"], values["event_date"]
+    birth_date, expiry_date = values["birth_date"], values["expiry_date"]
+    if isinstance(notice_date, dt.date) and isinstance(event_date, dt.date) and event_date > notice_date:
+        errors.append(field_error("event_date", "event_after_notice", event_date=event_date.isoformat(),
+                                  notice_date=notice_date.isoformat()))
+    if isinstance(birth_date, dt.date) and isinstance(event_date, dt.date) and birth_date > event_date:
+        errors.append(field_error("birth_date", "birth_after_event", birth_date=birth_date.isoformat(),
+                                  event_date=event_date.isoformat()))
+    event = tables().events.get(str(values["event"]))
+    ends = event is not None and event.ends_residence
+    if isinstance(expiry_date, dt.date) and isinstance(event_date, dt.date) and not ends and expiry_date <= event_date:
+        errors.append(field_error("expiry_date", "expiry_not_after_event", expiry_date=expiry_date.isoformat(),
+                                  event_date=event_date.isoformat()))
+    return errors
+
+
+def _before_rules(values: Mapping[str, Value | None], before: Mapping[str, Value], failed: set[str]) -> list[FieldError]:
+    t = tables()
+    errors: list[FieldError] = []
+    event = t.events.get(str(values["event"])) if values["event"] else None
+    if event is None:
+        return errors
+    if event.ends_residence and before:
+        return [field_error("before", "ends_residence_before", event=event.label)]
+    for key, value in before.items():
+        if key not in event.before_allowed:
+            errors.append(field_error(f"before.{key}", "before_not_allowed", item=key, event=event.label))
+        elif value == values.get(key):
+            shown = value.isoformat() if isinstance(value, dt.date) else value
+            errors.append(field_error(f"before.{key}", "before_equals_after", value=shown))
+    if key_card := before.get("card_number"):
+        kind = t.card_kinds.get(str(before.get("card_kind") or values["card_kind"] or ""))
+        if kind is not None and not kind.pattern.match(str(key_card)):
+            errors.append(field_error("before.card_number", "card_format", value=key_card, kind=kind.label))
+    any_failed = any(f"before.{k}" in failed for k in event.before_any_of) or "before" in failed
+    if event.before_any_of and not any(k in before for k in event.before_any_of) and not any_failed:
+        errors.append(field_error("before", "before_missing", event=event.label, items=", ".join(event.before_any_of)))
+    return errors

@@ -1,0 +1,78 @@
+"""Shared fixtures: a temporary data directory, the CLI runner, and valid notices to start from."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from paperlink.cli import main
+from paperlink.samples import SampleOptions, generate
+
+BASE_RECORD: dict[str, Any] = {
+    "notice_id": "N20261126-00001",
+    "notice_date": "2026-11-26",
+    "event_date": "2026-11-20",
+    "municipality_code": "131016",
+    "event": "extension",
+    "category": "mid_long_term",
+    "name": "NGUYEN VAN AN",
+    "name_kanji": None,
+    "birth_date": "1995-03-14",
+    "sex": "M",
+    "nationality": "ベトナム",
+    "card_kind": "residence_card",
+    "card_number": "AB12345678CD",
+    "status": "技術・人文知識・国際業務",
+    "period_of_stay": "3年",
+    "expiry_date": "2029-12-10",
+    "address": "東京都千代田区九段南1丁目2番1号",
+    "remarks": None,
+    "before": {"card_number": "ZX87654321QP", "expiry_date": "2026-12-10"},
+}
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own empty data directory through PAPERLINK_HOME."""
+    path = tmp_path / "home"
+    monkeypatch.setenv("PAPERLINK_HOME", str(path))
+    return path
+
+
+@pytest.fixture
+def runner() -> Callable[..., Any]:
+    """Invoke the paperlink CLI in-process: runner('validate', 'f.jsonl') -> click Result."""
+    cli = CliRunner()
+
+    def invoke(*args: str, **kwargs: Any) -> Any:
+        return cli.invoke(main, [str(a) for a in args], catch_exceptions=False, **kwargs)
+
+    return invoke
+
+
+@pytest.fixture
+def record() -> Callable[..., dict[str, Any]]:
+    """A fresh valid raw record, with items replaced: record(status='留学', before={...})."""
+
+    def make(**changes: Any) -> dict[str, Any]:
+        raw = copy.deepcopy(BASE_RECORD)
+        for key, value in changes.items():
+            if value is ...:
+                raw.pop(key, None)
+            else:
+                raw[key] = value
+        return raw
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def sample_notices() -> list:  # type: ignore[type-arg]
+    """200 generated notices covering every event and category."""
+    return generate(SampleOptions(count=200, seed=3, notice_date=dt.date(2026, 11, 26)))

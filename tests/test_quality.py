@@ -1,0 +1,51 @@
+"""The code stays typed and lint-clean, and the README's commands are the ones that exist."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _tool(name: str) -> str:
+    path = Path(sys.executable).parent / name
+    if not path.exists():
+        pytest.fail(f"{name} is not installed in the test environment (it is in the [test] extra)")
+    return str(path)
+
+
+def test_core_type_checks() -> None:
+    result = subprocess.run([_tool("mypy")], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+
+
+def test_lint_clean() -> None:
+    result = subprocess.run([_tool("ruff"), "check", "paperlink", "tests"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+
+
+def test_core_imports_neither_click_nor_flask() -> None:
+    for path in (ROOT / "paperlink").rglob("*.py"):
+        if path.name == "cli.py" or "web" in path.parts:
+            continue
+        assert not re.search(r"^\s*(import|from)\s+(click|flask)\b", path.read_text(), re.M), path
+
+
+def test_readme_quick_start_commands_are_what_ci_runs() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "./dev demo" in readme and "./dev test" in readme
+    assert "./dev test" in (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^\s+demo\)", (ROOT / "dev").read_text(), re.M)
+
+
+def test_readme_names_every_cli_command() -> None:
+    from paperlink.cli import main
+
+    readme = (ROOT / "README.md").read_text()
+    for name in main.commands:
+        assert f"paperlink {name}" in readme, name
