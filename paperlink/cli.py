@@ -19,7 +19,9 @@ from paperlink.dates import DateParseError, parse_date
 from paperlink.errors import DataFileError, PaperlinkError
 from paperlink.fields import FieldProblem, norm_municipality
 from paperlink.home import ENV_VAR, Home
+from paperlink.keys import KeyStore, fingerprint
 from paperlink.samples import SampleOptions, generate
+from paperlink.scanning import ScanItem
 
 
 class Context:
@@ -129,6 +131,162 @@ def convert(source: Path, output: Path, encoding: str) -> None:
     notices = _read(source)
     _write(notices, output, encoding)
     click.echo(f"wrote {len(notices)} notices to {output}", err=True)
+
+
+@main.group()
+def keys() -> None:
+    """The print side's signing key and the entry side's trusted keys.
+
+    \b
+    Example:
+      paperlink keys init                      # print side, once
+      paperlink keys export -o print-side.pub.pem
+      paperlink keys trust print-side.pub.pem  # entry side
+    """
+
+
+@keys.command("init")
+@pass_context
+def keys_init(ctx: Context) -> None:
+    """Create this PC's signing key pair in the data directory (never overwrites one).
+
+    \b
+    Example:
+      paperlink keys init
+    """
+    store = KeyStore(ctx.home.ensure())
+    try:
+        public = store.init()
+    except PaperlinkError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"signing key created in {store.dir}")
+    click.echo(f"fingerprint: {fingerprint(public)}")
+
+
+@keys.command("export")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the public key (PEM).")
+@pass_context
+def keys_export(ctx: Context, output: Path) -> None:
+    """Write the public key for the entry side, and show its fingerprint to compare there.
+
+    \b
+    Example:
+      paperlink keys export -o print-side.pub.pem
+    """
+    try:
+        fp = KeyStore(ctx.home).export(output)
+    except PaperlinkError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    click.echo(f"public key written to {output}")
+    click.echo(f"fingerprint: {fp}")
+
+
+@keys.command("trust")
+@click.argument("file", type=click.Path(path_type=Path))
+@pass_context
+def keys_trust(ctx: Context, file: Path) -> None:
+    """Trust a print side's public key; compare the fingerprint shown with the one shown there.
+
+    \b
+    Example:
+      paperlink keys trust print-side.pub.pem
+    """
+    try:
+        fp = KeyStore(ctx.home.ensure()).trust(file)
+    except PaperlinkError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"trusted key {fp}")
+    click.echo("compare this fingerprint with the one 'paperlink keys export' showed on the print side")
+
+
+@main.command("print")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The PDF to write.")
+@click.option("--only", help="Reprint only these notice ids (comma-separated); they keep their n/N.")
+@click.option("--batch", "batch_id", help="Batch id to use (a reprint must name the original batch).")
+@click.option("--date", "date", callback=_date_option, help="Print date on the cover (default: today).")
+@pass_context
+def print_command(ctx: Context, file: Path, output: Path, only: str | None, batch_id: str | None,
+                  date: dt.date | None) -> None:
+    """Print a notice file: a cover sheet and one sheet per notice, each self-tested before the PDF is written.
+
+    \b
+    Example:
+      paperlink print notices.jsonl -o batch.pdf
+      paperlink print notices.jsonl -o reprint.pdf --batch B20261126-7K3Q --only N20261126-00007
+    """
+    from paperlink.payload import is_batch_id
+    from paperlink.printing import print_batch, write_pdf
+
+    notices = _read(file)
+    if only and not batch_id:
+        raise click.UsageError("--only reprints sheets of an existing batch: name it with --batch")
+    if batch_id and not is_batch_id(batch_id):
+        raise click.BadParameter(f"'{batch_id}' is not a batch id (like B20261126-7K3Q)", param_hint="--batch")
+    try:
+        private = KeyStore(ctx.home).signing_key()
+        ids = [i.strip().upper() for i in only.split(",") if i.strip()] if only else None
+        with click.progressbar(length=len(ids) if ids else len(notices), label="self-test", file=sys.stderr) as bar:
+            result = print_batch(notices, private, batch_id=batch_id, printed_on=date, only=ids,
+                                 progress=lambda n: bar.update(1))
+        write_pdf(result, output)
+    except PaperlinkError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    click.echo(f"batch {result.batch_id}: {len(result.sheets)} sheet(s) written to {output} (all self-tested)")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line per notice or unreadable page.")
+@click.option("--raw", is_flag=True, help="Print the text of every QR code found, whatever it is.")
+@pass_context
+def scan(ctx: Context, paths: tuple[Path, ...], as_json: bool, raw: bool) -> None:
+    """Decode printed sheets from PDFs or images and verify their signatures.
+
+    Exit 0 when every page gave a code, 2 when some page gave none, 1 when a file cannot be read.
+
+    \b
+    Example:
+      paperlink scan batch.pdf --json
+    """
+    import json
+
+    from paperlink.scanning import scan_paths
+
+    try:
+        trusted = KeyStore(ctx.home).trusted()
+    except PaperlinkError as exc:
+        raise click.ClickException(str(exc)) from None
+    unread = bad_input = 0
+    for item in scan_paths(paths, trusted):
+        if item.page == 0:
+            bad_input += 1
+        elif item.text is None:
+            unread += 1
+        if raw:
+            if item.text is not None:
+                click.echo(json.dumps({"source": item.source, "page": item.page, "text": item.text}, ensure_ascii=False))
+        elif as_json:
+            click.echo(json.dumps(item.to_json(), ensure_ascii=False))
+        else:
+            click.echo(_describe(item))
+    sys.exit(1 if bad_input else 2 if unread else 0)
+
+
+def _describe(item: ScanItem) -> str:
+    where = f"{item.source} p.{item.page}"
+    if item.sheet is not None:
+        state = "verified" if item.verified else f"NOT VERIFIED ({item.error})"
+        return f"{where}: {item.sheet.batch_id} {item.sheet.seq}/{item.sheet.total} {item.sheet.notice.notice_id} {state}"
+    if item.manifest is not None:
+        state = "verified" if item.verified else f"NOT VERIFIED ({item.error})"
+        return f"{where}: manifest of {item.manifest.batch_id} ({len(item.manifest.entries)} notices) {state}"
+    return f"{where}: {item.error}"
 
 
 def _read(path: Path) -> list:  # type: ignore[type-arg]

@@ -81,11 +81,14 @@ class Nationality:
     icao: str | None
 
 
-_DURATION = re.compile(r"^(?:(\d+)年)?(?:(\d+)月)?(?:(\d+)日)?$")
+_DURATION = re.compile(r"^(?:([1-9][0-9]*)年)?(?:([1-9]|1[01])月)?(?:([1-9][0-9]*)日)?$")
 
 
 def duration_days(period: str) -> int | None:
-    """An approximate length in days of a period such as 4年3月 or 15日 (None if it is not of that form)."""
+    """An approximate length in days of a period such as 4年3月 or 15日 (None if it is not of that form).
+
+    Only one spelling per period is accepted: no zero parts, months 1–11 (12月 is written 1年).
+    """
     m = _DURATION.match(period)
     if not period or not m:
         return None

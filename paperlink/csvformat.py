@@ -52,7 +52,9 @@ def dumps_csv(notices: Sequence[Notice], encoding: str = "utf-8-sig") -> bytes:
 def _check_cp932(notice_id: str, column: str, cell: str) -> None:
     for ch in cell:
         try:
-            ch.encode("cp932")
+            # cp932 maps a few characters onto others (U+2212 → －): those would change the record too
+            if ch.encode("cp932").decode("cp932") != ch:
+                raise UnicodeEncodeError("cp932", ch, 0, 1, "not round-trip safe")
         except UnicodeEncodeError:
             raise ExportError(f"notice {notice_id}: {column}: '{ch}' (U+{ord(ch):04X}) cannot be written in cp932; "
                               "export as UTF-8 instead") from None

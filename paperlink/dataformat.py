@@ -88,15 +88,15 @@ def parse_jsonl(data: bytes, name: str) -> list[Notice]:
     col = _Collector(name)
     if not data:
         raise DataFileError([_problem(name, 1, "(file)", "empty_file")])
+    offset = 0
     if data.startswith(b"\xef\xbb\xbf"):
         col.problems.append(_problem(name, 1, "(file)", "bom"))
-        data = data[3:]
+        data, offset = data[3:], 3
     lines = data.split(b"\n")
     if lines[-1] == b"":
         lines.pop()
     else:
         col.problems.append(_problem(name, len(lines), "(file)", "no_final_newline"))
-    offset = 0
     announced: int | None = None
     for number, raw_line in enumerate(lines, start=1):
         line_offset, offset = offset, offset + len(raw_line) + 1
@@ -130,7 +130,8 @@ def _check_header(record: dict[str, Any], name: str, problems: list[Problem]) ->
     if record.get("format") != FORMAT_NAME:
         problems.append(_problem(name, 1, "format", "header_missing"))
         return None
-    if record.get("version") != FORMAT_VERSION:
+    version = record.get("version")
+    if type(version) is not int or version != FORMAT_VERSION:
         problems.append(_problem(name, 1, "version", "header_version", value=record.get("version"),
                                  supported=FORMAT_VERSION))
         return None
@@ -138,8 +139,8 @@ def _check_header(record: dict[str, Any], name: str, problems: list[Problem]) ->
         if key not in ("format", "version", "count"):
             problems.append(_problem(name, 1, key, "unknown_field"))
     count = record.get("count")
-    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-        problems.append(_problem(name, 1, "count", "missing"))
+    if type(count) is not int or count < 0:
+        problems.append(_problem(name, 1, "count", "header_count_type"))
         return None
     return count
 

@@ -31,10 +31,10 @@ class DateParseError(ValueError):
     """A text is not a date paperlink understands; args[0] is a message code, args[1] a detail."""
 
 
-_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
-_KANJI = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
-_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_WAREKI = re.compile(r"^(明治|大正|昭和|平成|令和|[MTSHR])\s*(元|\d{1,2})\s*[年.\-/]\s*(\d{1,2})\s*[月.\-/]\s*(\d{1,2})\s*日?$")
+_ISO = re.compile(r"^([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})$")
+_KANJI = re.compile(r"^([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})日$")
+_COMPACT = re.compile(r"^([0-9]{4})([0-9]{2})([0-9]{2})$")
+_WAREKI = re.compile(r"^(明治|大正|昭和|平成|令和|[MTSHR])\s*(元|[0-9]{1,2})\s*[年.\-/]\s*([0-9]{1,2})\s*[月.\-/]\s*([0-9]{1,2})\s*日?$")
 
 
 def _era(key: str) -> tuple[int, Era]:

@@ -41,7 +41,7 @@ class FieldSpec:
 
 _NOTICE_ID = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
 _ROMAN_ALLOWED = "A–Z, space, comma, hyphen"
-_KANJI_EXTRA = set("々〆ヶヵ・ー\u3000")
+_KANJI_EXTRA = set("々〆〇ヶヵ・ー\u3000")
 
 
 def _clean(text: str, max_len: int) -> str:
@@ -70,7 +70,7 @@ def municipality_check_digit(first_five: str) -> int:
 def norm_municipality(text: str) -> str:
     """A 6-digit municipality code whose last digit is the check digit."""
     value = nfkc(text).strip()
-    if not re.fullmatch(r"\d{6}", value):
+    if not re.fullmatch(r"[0-9]{6}", value):
         raise FieldProblem("municipality_format")
     expected = municipality_check_digit(value[:5])
     if int(value[5]) != expected:
@@ -109,7 +109,8 @@ def norm_roman_name(text: str) -> str:
 def _is_kanji_name_char(ch: str) -> bool:
     cp = ord(ch)
     return (0x3400 <= cp <= 0x9FFF or 0xF900 <= cp <= 0xFAFF or 0x20000 <= cp <= 0x3FFFF
-            or 0x3041 <= cp <= 0x30FA or ch in _KANJI_EXTRA)
+            or 0x3041 <= cp <= 0x30FA or ch in _KANJI_EXTRA
+            or 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF)  # variation selectors (IVS) of 正字
 
 
 def norm_kanji_name(text: str) -> str:
@@ -196,9 +197,12 @@ def norm_nationality(text: str) -> str:
     return nationality.name
 
 
+_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"})
+
+
 def norm_address(text: str) -> str:
-    """An address: NFKC (half-width digits and hyphens), single spaces."""
-    value = _clean(collapse_spaces(nfkc(text)), 200)
+    """An address: NFKC (half-width digits), every kind of dash as '-', single spaces."""
+    value = _clean(collapse_spaces(nfkc(text).translate(_DASHES)), 200)
     if not value:
         raise FieldProblem("missing")
     return value
@@ -232,7 +236,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("address", "住所", norm_address, always_required=True),
     FieldSpec("remarks", "備考", norm_remarks),
 )
-"""Every item except `before`, in canonical order (`before` follows `address`, see notice.KEYS)."""
+"""Every item except `before`, in canonical order (`before` comes last, see notice.KEYS)."""
 
 FIELD_BY_KEY: dict[str, FieldSpec] = {f.key: f for f in FIELDS}
 

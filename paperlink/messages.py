@@ -71,6 +71,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                        "形式バージョン {value} には対応していません（対応: {supported}）"),
     "header_count": ("the header announces {expected} notices but the file holds {actual} (truncated or extended file?)",
                      "ヘッダーの件数 {expected} 件に対し、ファイルには {actual} 件あります（途中で切れている可能性があります）"),
+    "header_count_type": ("the header's count must be a whole number of notices", "ヘッダーの件数は0以上の整数で指定してください"),
     "json_syntax": ("not valid JSON: {detail}", "JSON として読めません: {detail}"),
     "encoding": ("the file is not UTF-8 (byte {byte} at offset {offset}; Shift_JIS/cp932?)",
                  "UTF-8 ではありません（オフセット {offset} のバイト {byte}。Shift_JIS の可能性があります）"),

@@ -14,9 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from paperlink.codetables import tables
 from paperlink.errors import FieldError, NoticeInvalid, field_error
 from paperlink.fields import BEFORE_KEYS, FIELD_BY_KEY, FIELDS, FieldProblem, Value
 from paperlink.rules import check_rules
+from paperlink.textnorm import control_characters
 
 KEYS: tuple[str, ...] = (*(f.key for f in FIELDS), "before")
 """Every key of a canonical record, in canonical order."""
@@ -90,6 +92,10 @@ def _normalise(key: str, raw: object, errors: list[FieldError], label: str) -> V
         return None
     if raw.strip() == "":
         return None
+    bad = control_characters(raw.replace("\t", " ").replace("\n", " ").replace("\r", " "))
+    if bad:
+        errors.append(field_error(label, "control_char", chars=", ".join(bad)))
+        return None
     try:
         return FIELD_BY_KEY[key].normalise(raw)
     except FieldProblem as problem:
@@ -126,8 +132,9 @@ def parse_notice(raw: Mapping[str, Any] | object) -> Notice:
         for key, value in raw_before.items():
             label = f"before.{key}"
             if key not in BEFORE_KEYS:
+                event = tables().events.get(str(values.get("event")))
                 errors.append(field_error(label, "unknown_field" if key not in KEYS else "before_not_allowed",
-                                          item=key, event=values.get("event") or "?"))
+                                          item=key, event=event.label if event else "?"))
                 failed.add(label)
                 continue
             if value is None or (isinstance(value, str) and value.strip() == ""):

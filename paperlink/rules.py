@@ -52,10 +52,6 @@ def _category_rules(values: Mapping[str, Value | None], failed: set[str]) -> lis
         number = values["card_number"]
         if number is not None and not kind.pattern.match(str(number)):
             errors.append(field_error("card_number", "card_format", value=number, kind=kind.label))
-    if category.code in ("temporary_refuge", "provisional_stay") and values["status"] is None:
-        period = values["period_of_stay"]
-        if period is not None and duration_days(str(period)) is None:
-            errors.append(field_error("period_of_stay", "period_format", value=period))
     return errors
 
 

@@ -1,0 +1,130 @@
+"""The print side's Ed25519 key pair and the entry side's trusted public keys, in the data directory.
+
+    keys/signing-key.pem        private key (PKCS#8 PEM, owner read/write only) – never leaves the PC
+    keys/signing-key.pub.pem    its public key
+    keys/trusted/<id>.pub.pem   public keys trusted by the entry side (its own is trusted implicitly)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from paperlink.atomicfile import atomic_write_bytes
+from paperlink.errors import PaperlinkError
+from paperlink.home import Home
+
+
+class KeyMissing(PaperlinkError):
+    """There is no signing key in the data directory yet."""
+
+
+class KeyExists(PaperlinkError):
+    """A signing key exists already and is never overwritten."""
+
+
+class KeyFileInvalid(PaperlinkError):
+    """A key file cannot be read or is not an Ed25519 key."""
+
+
+def raw_public(public: Ed25519PublicKey) -> bytes:
+    """The 32 raw bytes of a public key."""
+    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def key_id(public: Ed25519PublicKey) -> bytes:
+    """Four bytes naming a public key inside payloads (the start of its SHA-256)."""
+    return hashlib.sha256(raw_public(public)).digest()[:4]
+
+
+def fingerprint(public: Ed25519PublicKey) -> str:
+    """What people compare by eye: 40 hex digits of the key's SHA-256 in groups of four."""
+    digest = hashlib.sha256(raw_public(public)).hexdigest().upper()[:40]
+    return " ".join(digest[i:i + 4] for i in range(0, 40, 4))
+
+
+def _public_pem(public: Ed25519PublicKey) -> bytes:
+    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def load_public(path: Path) -> Ed25519PublicKey:
+    """An Ed25519 public key from a PEM file; KeyFileInvalid otherwise."""
+    try:
+        key = serialization.load_pem_public_key(path.read_bytes())
+    except OSError as exc:
+        raise KeyFileInvalid(f"{path}: cannot read the key file ({exc.strerror or exc})") from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise KeyFileInvalid(f"{path}: not a PEM public key") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise KeyFileInvalid(f"{path}: not an Ed25519 public key")
+    return key
+
+
+class KeyStore:
+    """The keys of one data directory."""
+
+    def __init__(self, home: Home) -> None:
+        self.dir = home.keys
+        self.signing_path = self.dir / "signing-key.pem"
+        self.public_path = self.dir / "signing-key.pub.pem"
+        self.trusted_dir = self.dir / "trusted"
+
+    def init(self) -> Ed25519PublicKey:
+        """Create the print side's key pair; KeyExists if there is one."""
+        if self.signing_path.exists():
+            raise KeyExists(f"a signing key exists already: {self.signing_path}")
+        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private = Ed25519PrivateKey.generate()
+        pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())
+        atomic_write_bytes(self.signing_path, pem, mode=0o600)
+        atomic_write_bytes(self.public_path, _public_pem(private.public_key()))
+        return private.public_key()
+
+    def has_signing_key(self) -> bool:
+        """Whether `init` has been run here."""
+        return self.signing_path.exists()
+
+    def signing_key(self) -> Ed25519PrivateKey:
+        """The private key; KeyMissing or KeyFileInvalid with the path and what to do."""
+        if not self.signing_path.exists():
+            raise KeyMissing(f"no signing key in {self.dir}: run 'paperlink keys init' first")
+        try:
+            key = serialization.load_pem_private_key(self.signing_path.read_bytes(), password=None)
+        except OSError as exc:
+            raise KeyFileInvalid(f"{self.signing_path}: cannot read the key ({exc.strerror or exc})") from None
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            raise KeyFileInvalid(f"{self.signing_path}: not an unencrypted PEM private key") from None
+        if not isinstance(key, Ed25519PrivateKey):
+            raise KeyFileInvalid(f"{self.signing_path}: not an Ed25519 key")
+        return key
+
+    def export(self, path: str | os.PathLike[str]) -> str:
+        """Write the public key to `path`; return its fingerprint."""
+        public = self.signing_key().public_key()
+        atomic_write_bytes(path, _public_pem(public))
+        return fingerprint(public)
+
+    def trust(self, path: str | os.PathLike[str]) -> str:
+        """Trust the public key in `path` (exported by a print side); return its fingerprint."""
+        public = load_public(Path(path))
+        self.trusted_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        atomic_write_bytes(self.trusted_dir / f"{key_id(public).hex()}.pub.pem", _public_pem(public))
+        return fingerprint(public)
+
+    def trusted(self) -> dict[bytes, Ed25519PublicKey]:
+        """Every trusted public key by key id: the trusted folder plus this PC's own signing key."""
+        keys: dict[bytes, Ed25519PublicKey] = {}
+        if self.trusted_dir.is_dir():
+            for path in sorted(self.trusted_dir.glob("*.pub.pem")):
+                public = load_public(path)
+                keys[key_id(public)] = public
+        if self.public_path.exists():
+            public = load_public(self.public_path)
+            keys[key_id(public)] = public
+        return keys

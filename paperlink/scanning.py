@@ -1,0 +1,91 @@
+"""Turning scanned pages into verified notices: decode every page, parse and verify every code.
+
+`scan_paths` yields one `ScanItem` per notice code found, per manifest found and per page where no
+code could be read, so the command line and the entry screen report the same facts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from paperlink.decode import ScanInputError, decode, pages_of
+from paperlink.payload import (
+    MANIFEST_PREFIX,
+    BadSignature,
+    ManifestPayload,
+    PayloadError,
+    SheetPayload,
+    UnknownKey,
+)
+
+
+@dataclass(frozen=True)
+class ScanItem:
+    """What one page gave: a sheet payload, a manifest, an unreadable page, or a code that is not ours."""
+
+    source: str
+    page: int
+    sheet: SheetPayload | None = None
+    manifest: ManifestPayload | None = None
+    verified: bool = False
+    error: str | None = None
+    text: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """The `scan --json` object of this item."""
+        out: dict[str, object] = {"source": self.source, "page": self.page}
+        if self.sheet is not None:
+            out.update(verified=self.verified, batch_id=self.sheet.batch_id, seq=self.sheet.seq,
+                       total=self.sheet.total, notice=self.sheet.notice.record())
+        elif self.manifest is not None:
+            out.update(verified=self.verified, batch_id=self.manifest.batch_id, manifest_part=self.manifest.part,
+                       manifest_parts=self.manifest.parts, notice_ids=[e[1] for e in self.manifest.entries])
+        elif self.text is not None:
+            out["verified"] = False  # a code was read but is not a valid paperlink payload
+        if self.error is not None:
+            out["error"] = self.error
+        return out
+
+
+def _verify(payload: SheetPayload | ManifestPayload, trusted: Mapping[bytes, Ed25519PublicKey]) -> str | None:
+    try:
+        payload.verify(trusted)
+    except UnknownKey as exc:
+        return f"unknown key: {exc}"
+    except BadSignature as exc:
+        return f"signature check failed: {exc}"
+    return None
+
+
+def interpret(text: str, source: str, page: int, trusted: Mapping[bytes, Ed25519PublicKey]) -> ScanItem:
+    """One decoded QR text as a ScanItem (verified or with the reason it is not)."""
+    try:
+        if text.startswith(MANIFEST_PREFIX):
+            manifest = ManifestPayload.from_text(text)
+            problem = _verify(manifest, trusted)
+            return ScanItem(source, page, manifest=manifest, verified=problem is None, error=problem, text=text)
+        sheet = SheetPayload.from_text(text)
+    except PayloadError as exc:
+        return ScanItem(source, page, error=str(exc), text=text)
+    problem = _verify(sheet, trusted)
+    return ScanItem(source, page, sheet=sheet, verified=problem is None, error=problem, text=text)
+
+
+def scan_paths(paths: Iterable[str | os.PathLike[str]], trusted: Mapping[bytes, Ed25519PublicKey],
+               dpi: int = 200) -> Iterator[ScanItem]:
+    """Every code on every page of every file; a page without a code, or an unreadable file, as an error item."""
+    for path in paths:
+        source = str(path)
+        try:
+            for number, image in enumerate(pages_of(path, dpi), start=1):
+                codes = decode(image, number)
+                if not codes:
+                    yield ScanItem(source, number, error="no QR code could be read on this page")
+                for code in codes:
+                    yield interpret(code.text, source, number, trusted)
+        except ScanInputError as exc:
+            yield ScanItem(source, 0, error=str(exc))
