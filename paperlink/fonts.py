@@ -72,3 +72,13 @@ def japanese_font() -> str:
     if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(load_font())
     return FONT_NAME
+
+
+class UnprintableCharacter(PaperlinkError):
+    """A value holds a character the print font has no glyph for (it would print as a blank box)."""
+
+
+def missing_glyphs(text: str) -> list[str]:
+    """The characters of `text` the registered Japanese font cannot draw (spaces and controls aside)."""
+    face = pdfmetrics.getFont(japanese_font()).face
+    return [ch for ch in dict.fromkeys(text) if not ch.isspace() and ord(ch) not in face.charToGlyph]

@@ -26,6 +26,8 @@ from paperlink.payload import PayloadError, SheetPayload, manifest_texts, new_ba
 from paperlink.sheets import CoverSpec, Layout, SheetSpec, render_pdf
 
 SELF_TEST_DPI = 100
+MANIFEST_ROWS_PER_PAGE = 25
+"""Notices listed on one cover page, with the manifest QR of exactly those notices in its head."""
 
 
 class SelfTestFailed(PaperlinkError):
@@ -67,8 +69,9 @@ def cover_spec(notices: Sequence[Notice], batch_id: str, printed_on: dt.date, pr
     rows = tuple((seq, n.notice_id, events[n.event].label, n.name) for seq, n in enumerate(notices, start=1))
     numbered = list(enumerate(notices, start=1))
     municipality = notices[0].municipality_code if notices else ""
+    texts = manifest_texts(batch_id, numbered, len(notices), private, per_part=MANIFEST_ROWS_PER_PAGE)
     return CoverSpec(batch_id=batch_id, municipality_code=municipality, printed_on=printed_on, rows=rows,
-                     manifest_qr_texts=tuple(manifest_texts(batch_id, numbered, len(notices), private)))
+                     manifest_qr_texts=tuple(texts), rows_per_part=MANIFEST_ROWS_PER_PAGE)
 
 
 def print_batch(notices: Sequence[Notice], private: Ed25519PrivateKey, *, batch_id: str | None = None,
@@ -97,8 +100,11 @@ def self_test(pdf: bytes, cover: CoverSpec | None, specs: Sequence[SheetSpec],
     cover_pages = 0
     if cover is not None:
         cover_pages = _cover_page_count(pdf) - len(specs)
-        for _ in range(cover_pages):
-            next(pages)
+        read = [code.text for number in range(1, cover_pages + 1) for code in decode(next(pages), number)]
+        if set(read) != set(cover.manifest_qr_texts):  # a long part's continuation page repeats its code
+            raise SelfTestFailed(f"self-test failed for the cover of batch {cover.batch_id}: "
+                                 f"{len(set(read) & set(cover.manifest_qr_texts))} of {len(cover.manifest_qr_texts)} "
+                                 "manifest codes read back; no PDF was written")
     for index, (image, spec) in enumerate(zip(pages, specs, strict=False)):
         _check_sheet(image, spec, trusted, cover_pages + index + 1)
         if progress:

@@ -8,6 +8,7 @@ a vector drawing (one filled path per code) with a quiet zone of at least four m
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from paperlink.codetables import tables
 from paperlink.dates import to_wareki
 from paperlink.errors import PaperlinkError
 from paperlink.fields import BEFORE_KEYS, FIELDS, FieldSpec, Value
-from paperlink.fonts import japanese_font
+from paperlink.fonts import ENV_VAR, UnprintableCharacter, japanese_font, missing_glyphs
 from paperlink.notice import Notice
 
 TITLE = "外国人住民に係る住民票記載事項通知"
@@ -47,9 +48,9 @@ RIGHT = PAGE_W - 15 * mm
 WIDTH = RIGHT - LEFT
 TOP = PAGE_H - 15 * mm
 BOTTOM = 17 * mm  # lowest content; the footer sits below
-FONT_STEPS = (10.5, 9.5, 8.5, 8.0)
+FONT_STEPS = ((10.5, 2.2), (10.0, 2.0), (9.5, 1.8), (9.0, 1.5), (8.5, 1.2), (8.0, 0.6))  # (font size, cell padding) in points
 SHEET_COLUMNS = (37 * mm, 67 * mm, 64 * mm, 12 * mm)
-COVER_COLUMNS = (24 * mm, 48 * mm, 58 * mm, 50 * mm)
+COVER_COLUMNS = (20 * mm, 40 * mm, 52 * mm, 68 * mm)
 STAMP_SIZE = 25 * mm
 STAMP_GAP = 20 * mm  # at least this much clear between the QR quiet zone and the stamp boxes
 CHANGED_BG = colors.Color(0.86, 0.86, 0.86)
@@ -83,6 +84,15 @@ class CoverSpec:
     printed_on: dt.date
     rows: tuple[tuple[int, str, str, str], ...]  # (seq, notice_id, event label 日本語, roman name)
     manifest_qr_texts: tuple[str, ...]
+    rows_per_part: int | None = None
+    """Rows listed by each manifest text (in order); each part gets a cover page of its own. None: one part."""
+
+    def parts(self) -> list[tuple[tuple[tuple[int, str, str, str], ...], tuple[str, ...]]]:
+        """(rows, manifest texts) for each cover part: one page head with its QR, then its rows."""
+        if self.rows_per_part is None or len(self.manifest_qr_texts) <= 1:
+            return [(self.rows, self.manifest_qr_texts)]
+        n = self.rows_per_part
+        return [(self.rows[i * n:(i + 1) * n], (text,)) for i, text in enumerate(self.manifest_qr_texts)]
 
 
 @dataclass(frozen=True)
@@ -144,16 +154,22 @@ def _dark_runs(row: Sequence[int]) -> list[tuple[int, int]]:
 
 
 def _draw_qr(c: Any, code: _Code, x: float, y: float) -> None:
-    """Draw a code as ONE filled path, its dark area's lower-left corner at (x, y)."""
+    """Draw a code as ONE filled path, its dark area's lower-left corner at (x, y).
+
+    The path is written in module units (a scaled coordinate system), so every rectangle is four small
+    integers: short to write, fast to generate, and exact.
+    """
     matrix = code.qr.matrix
-    m = code.module
     path = c.beginPath()
     for r, row in enumerate(matrix):
-        top = y + (len(matrix) - 1 - r) * m
         for start, length in _dark_runs(row):
-            path.rect(x + start * m, top, length * m, m)
+            path.rect(start, len(matrix) - 1 - r, length, 1)
+    c.saveState()
+    c.translate(x, y)
+    c.scale(code.module, code.module)
     c.setFillColor(colors.black)
     c.drawPath(path, stroke=0, fill=1)
+    c.restoreState()
 
 
 @dataclass(frozen=True)
@@ -284,6 +300,7 @@ def _footer(c: Any, font: str, batch_id: str, part: str, page: int, pages: int) 
 # -- the notice sheet ---------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=64)
 def _style(font: str, size: float, cjk: bool, align: int = 0) -> ParagraphStyle:
     return ParagraphStyle(f"pl{size}{cjk}{align}", fontName=font, fontSize=size, leading=size * 1.3,
                           wordWrap="CJK" if cjk else None, alignment=align)
@@ -315,10 +332,10 @@ def _sheet_rows(spec: SheetSpec, font: str, size: float) -> tuple[list[list[Any]
     return rows, changed
 
 
-def _sheet_table(spec: SheetSpec, font: str, size: float) -> Table:
+def _sheet_table(spec: SheetSpec, font: str, size: float, pad: float) -> Table:
     rows, changed = _sheet_rows(spec, font, size)
-    pad = 1.6 if size < 10 else 2.2
     commands: list[tuple[Any, ...]] = [
+        ("FONTNAME", (0, 0), (-1, -1), font),
         ("GRID", (0, 0), (-1, -1), 0.5, GRID),
         ("BOX", (0, 0), (-1, -1), 1.0, colors.black),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
@@ -347,19 +364,25 @@ def _sheet_header(c: Any, spec: SheetSpec, font: str) -> float:
     mark_h = _caution_mark(c, font, RIGHT, TOP)
     _seq_box(c, spec, font, TOP - mark_h - 3 * mm)
     lines = (("通知番号", notice.notice_id, 12.0), ("バッチ番号", spec.batch_id, 12.0),
-             ("事由", display_value("event", notice.event), 14.0),
-             ("通知日", date_text(notice.notice_date), 11.0), ("事由発生日", date_text(notice.event_date), 11.0))
+             ("事由", display_value("event", notice.event), 14.0))
     y = TOP - 15 * mm
     for label, value, size in lines:
-        c.setFont(font, 9)
-        c.drawString(LEFT, y, label)
-        c.setFont(font, size)
-        c.drawString(LEFT + 22 * mm, y, value)
+        _labelled(c, font, LEFT, y, label, value, size)
         y -= 6.5 * mm
-    y += 2 * mm
+    _labelled(c, font, LEFT, y, "通知日", date_text(notice.notice_date), 11.0)
+    _labelled(c, font, LEFT + 90 * mm, y, "事由発生日", date_text(notice.event_date), 11.0)
+    y -= 4.5 * mm
     c.setLineWidth(0.8)
     c.line(LEFT, y, RIGHT, y)
     return float(y)
+
+
+def _labelled(c: Any, font: str, x: float, y: float, label: str, value: str, size: float) -> None:
+    """A small label and its value 22 mm to the right, on one baseline."""
+    c.setFont(font, 9)
+    c.drawString(x, y, label)
+    c.setFont(font, size)
+    c.drawString(x + 22 * mm, y, value)
 
 
 def _seq_box(c: Any, spec: SheetSpec, font: str, top: float) -> None:
@@ -434,13 +457,13 @@ def _check_code(c: Any, code: str, font: str, x: float, y: float) -> None:
 
 def _fit_table(spec: SheetSpec, font: str, top: float, bottom: float) -> Table:
     """The item table at the largest font size that fits between top and bottom; SheetTooLarge otherwise."""
-    for size in FONT_STEPS:
-        table = _sheet_table(spec, font, size)
+    for size, pad in FONT_STEPS:
+        table = _sheet_table(spec, font, size, pad)
         _, height = table.wrap(WIDTH, top - bottom)
         if height <= top - bottom:
             return table
     raise SheetTooLarge(f"notice {spec.notice.notice_id}: its items do not fit on one sheet even at "
-                        f"{FONT_STEPS[-1]:g} pt; nothing was printed")
+                        f"{FONT_STEPS[-1][0]:g} pt; nothing was printed")
 
 
 def _legend(c: Any, font: str, y: float, any_changed: bool) -> None:
@@ -451,13 +474,27 @@ def _legend(c: Any, font: str, y: float, any_changed: bool) -> None:
     c.drawRightString(RIGHT, y, text)
 
 
+def _check_glyphs(spec: SheetSpec) -> None:
+    """Refuse a notice whose values the font cannot draw: a blank box on paper would lose a character."""
+    record = spec.notice.record()
+    values = [(key, value) for key, value in record.items() if isinstance(value, str)]
+    values += [(f"before.{key}", value) for key, value in record["before"].items()]
+    for key, value in values:
+        missing = missing_glyphs(value)
+        if missing:
+            chars = ", ".join(f"'{ch}' (U+{ord(ch):04X})" for ch in missing)
+            raise UnprintableCharacter(f"notice {spec.notice.notice_id}: {key}: the print font has no glyph for "
+                                       f"{chars}; set {ENV_VAR} to a font that has it (e.g. IPAmj明朝); nothing was printed")
+
+
 def _draw_sheet(c: Any, spec: SheetSpec, layout: Layout, font: str) -> None:
     if not spec.qr_texts:
         raise ValueError(f"notice {spec.notice.notice_id}: a sheet needs at least one QR text")
+    _check_glyphs(spec)
     bottom = _plan_bottom(_codes(spec.qr_texts, layout))
     header_bottom = _sheet_header(c, spec, font)
     table_top = header_bottom - 3 * mm
-    table = _fit_table(spec, font, table_top, bottom.top + 8 * mm)
+    table = _fit_table(spec, font, table_top, bottom.top + 7 * mm)
     _, height = table.wrap(WIDTH, table_top - bottom.top)
     table.drawOn(c, LEFT, table_top - height)
     _legend(c, font, table_top - height - 4 * mm, bool(spec.notice.before))
@@ -473,18 +510,19 @@ def _cover_total(cover: CoverSpec) -> int:
     return max([len(cover.rows), *(seq for seq, *_ in cover.rows)])
 
 
-def _cover_table(cover: CoverSpec, font: str) -> Table:
+def _cover_table(cover: CoverSpec, part_rows: Sequence[tuple[int, str, str, str]], font: str) -> Table:
     size = 9.5
     total = _cover_total(cover)
     head = [_para(h, font, size, 99 * mm, 1) for h in ("連番", "通知番号", "事由", "氏名")]
     rows: list[list[Any]] = [head]
-    for seq, notice_id, event, name in cover.rows:
+    for seq, notice_id, event, name in part_rows:
         rows.append([_para(f"{seq}/{total}", font, size, COVER_COLUMNS[0], 1),
                      _para(notice_id, font, size, COVER_COLUMNS[1]),
                      _para(event, font, size, COVER_COLUMNS[2]),
                      _para(name, font, size, COVER_COLUMNS[3])])
     table = Table(rows, colWidths=COVER_COLUMNS, repeatRows=1)
     table.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), font),
         ("GRID", (0, 0), (-1, -1), 0.5, GRID),
         ("BOX", (0, 0), (-1, -1), 1.0, colors.black),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
@@ -530,11 +568,11 @@ def _cover_info(c: Any, cover: CoverSpec, font: str, y: float) -> float:
 _INFO_W = 95 * mm
 
 
-def _cover_band(cover: CoverSpec, layout: Layout) -> tuple[_Band | None, bool]:
+def _cover_band(texts: Sequence[str], layout: Layout) -> tuple[_Band | None, bool]:
     """The manifest band and whether it fits beside the info block (else it goes below it)."""
-    if not cover.manifest_qr_texts:
+    if not texts:
         return None, True
-    codes = _codes(cover.manifest_qr_texts, layout)
+    codes = _codes(texts, layout)
     room = WIDTH - _INFO_W + codes[0].quiet
     beside = _band(codes, room)
     if beside.width <= room:
@@ -542,12 +580,12 @@ def _cover_band(cover: CoverSpec, layout: Layout) -> tuple[_Band | None, bool]:
     return _band(codes, WIDTH + 2 * codes[0].quiet), False
 
 
-def _cover_first(c: Any, cover: CoverSpec, layout: Layout, font: str) -> float:
-    """The first cover page's head: title, mark, info, manifest QR; return the y where the list starts."""
-    _cover_title(c, font, COVER_TITLE)
+def _cover_first(c: Any, cover: CoverSpec, layout: Layout, font: str, texts: Sequence[str], title: str) -> float:
+    """A cover part's head: title, mark, info, its manifest QR; return the y where the list starts."""
+    _cover_title(c, font, title)
     info_top = TOP - _COVER_TOP_H - 5 * mm
     info_bottom = _cover_info(c, cover, font, info_top)
-    band, beside = _cover_band(cover, layout)
+    band, beside = _cover_band(texts, layout)
     if band is None:
         return info_bottom - 4 * mm
     quiet = band.codes[0].quiet
@@ -571,16 +609,30 @@ def _cover_title(c: Any, font: str, title: str) -> None:
     c.line(LEFT, TOP - _COVER_TOP_H + 4 * mm, RIGHT, TOP - _COVER_TOP_H + 4 * mm)
 
 
-def _cover_pages(cover: CoverSpec, layout: Layout, font: str) -> list[Table]:
-    """The list split into pages, measuring the first page's head on a scratch canvas."""
-    scratch = Canvas(io.BytesIO(), pagesize=A4)
-    list_top = _cover_first(scratch, cover, layout, font)
-    rest_top = TOP - _COVER_TOP_H - 2 * mm
-    return _paginate(_cover_table(cover, font), list_top - BOTTOM, rest_top - BOTTOM)
+_CoverPage = tuple[Table, tuple[str, ...] | None, str]
 
 
-def _draw_cover_page(c: Any, cover: CoverSpec, layout: Layout, font: str, part: Table, first: bool) -> None:
-    top = _cover_first(c, cover, layout, font) if first else _cover_rest_head(c, font)
+def _cover_pages(cover: CoverSpec, layout: Layout, font: str) -> list[_CoverPage]:
+    """Every cover page: (its part of the list, the manifest texts of its head or None, its title).
+
+    Each manifest part starts a page whose head carries that part's QR; a part whose rows overflow
+    (very long names) continues on pages that repeat the same QR, so no cover page is without a code.
+    """
+    pages: list[_CoverPage] = []
+    parts = cover.parts()
+    for index, (rows, texts) in enumerate(parts):
+        title = COVER_TITLE if len(parts) == 1 else f"{COVER_TITLE} {index + 1}/{len(parts)}"
+        scratch = Canvas(io.BytesIO(), pagesize=A4)
+        list_top = _cover_first(scratch, cover, layout, font, texts, title)
+        rest_top = TOP - _COVER_TOP_H - 2 * mm
+        tables = _paginate(_cover_table(cover, rows, font), list_top - BOTTOM, rest_top - BOTTOM)
+        pages += [(table, texts, title if i == 0 else f"{title}（続き）") for i, table in enumerate(tables)]
+    return pages
+
+
+def _draw_cover_page(c: Any, cover: CoverSpec, layout: Layout, font: str, page: _CoverPage) -> None:
+    part, texts, title = page
+    top = _cover_first(c, cover, layout, font, texts, title) if texts is not None else _cover_rest_head(c, font)
     _, height = part.wrap(WIDTH, top - BOTTOM)
     part.drawOn(c, LEFT, top - height)
 
@@ -608,7 +660,7 @@ def render_pdf(cover: CoverSpec | None, sheets: Sequence[SheetSpec], layout: Lay
     cover_parts = _cover_pages(cover, layout, font) if cover is not None else []
     pages = len(cover_parts) + len(sheets)
     buffer = io.BytesIO()
-    c = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
+    c = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1, initialFontName=font)
     batch_id = _batch_id(cover, sheets)
     c.setTitle(f"{TITLE} {batch_id}")
     c.setAuthor("paperlink")
@@ -617,7 +669,7 @@ def render_pdf(cover: CoverSpec | None, sheets: Sequence[SheetSpec], layout: Lay
     page = 0
     for i, part in enumerate(cover_parts):
         assert cover is not None
-        _draw_cover_page(c, cover, layout, font, part, i == 0)
+        _draw_cover_page(c, cover, layout, font, part)
         page += 1
         _footer(c, font, cover.batch_id, f"送付票 {i + 1}/{len(cover_parts)}", page, pages)
         c.showPage()

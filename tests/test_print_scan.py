@@ -156,7 +156,7 @@ def test_failed_self_test_aborts_naming_the_notice(printed, monkeypatch) -> None
 
     def flaky(image, page=1):
         calls["n"] += 1
-        return [] if calls["n"] == 2 else real(image, page)
+        return [] if calls["n"] == 3 else real(image, page)  # call 1 reads the cover, 2 and 3 the sheets
 
     monkeypatch.setattr("paperlink.printing.decode", flaky)
     with pytest.raises(SelfTestFailed) as exc:
@@ -190,3 +190,16 @@ def test_scan_raw_tells_what_a_foreign_code_is(printed, tmp_path: Path) -> None:
     assert status == 0 and "not a paperlink code" in items[0]["error"]
     status, items = scan_json(printed["home"], path, extra=("--raw",))
     assert items == [{"source": str(path), "page": 1, "text": "https://example.com/menu"}]
+
+
+def test_a_character_the_font_lacks_stops_printing(printed, record) -> None:
+    """GIVEN a 漢字 name with a character outside the print font WHEN printed THEN it is refused by name, not blanked."""
+    from paperlink.fonts import UnprintableCharacter, missing_glyphs
+    from paperlink.notice import parse_notice
+
+    rare = next(ch for ch in "𠮷𩸽𠀋" if missing_glyphs(ch))
+    notice = parse_notice(record(name_kanji=f"{rare}田\u3000太郎"))
+    private = KeyStore(Home(printed["home"])).signing_key()
+    with pytest.raises(UnprintableCharacter) as exc:
+        print_batch([notice], private)
+    assert "name_kanji" in str(exc.value) and f"U+{ord(rare):04X}" in str(exc.value)
