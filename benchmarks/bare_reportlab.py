@@ -24,10 +24,16 @@ def main() -> None:
         module = 0.75 * mm
         path = c.beginPath()
         size = len(qr.matrix)
-        for y, row in enumerate(qr.matrix):
-            for x, dark in enumerate(row):
-                if dark:
-                    path.rect(20 * mm + x * module, 100 * mm + (size - y) * module, module, module)
+        for y, row in enumerate(qr.matrix):  # one rectangle per run of dark modules, as a careful script would
+            x = 0
+            while x < size:
+                if row[x]:
+                    start = x
+                    while x < size and row[x]:
+                        x += 1
+                    path.rect(20 * mm + start * module, 100 * mm + (size - y) * module, (x - start) * module, module)
+                else:
+                    x += 1
         c.drawPath(path, stroke=0, fill=1)
         c.setFont("Helvetica", 12)
         c.drawString(20 * mm, 270 * mm, f"sheet {i + 1}/{count}")

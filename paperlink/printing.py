@@ -18,10 +18,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from paperlink.atomicfile import atomic_write_bytes
 from paperlink.checkcodes import field_checks, record_check_code
 from paperlink.codetables import tables
-from paperlink.decode import decode, rasterise_pdf
+from paperlink.decode import decode
 from paperlink.errors import PaperlinkError
 from paperlink.keys import key_id
 from paperlink.notice import Notice
+from paperlink.pages import rasterise_pdf
 from paperlink.payload import PayloadError, SheetPayload, manifest_texts, new_batch_id
 from paperlink.sheets import CoverSpec, Layout, SheetSpec, render_pdf
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from paperlink.decode import ScanInputError, decode, pages_of
+from paperlink.decode import decode
+from paperlink.pages import ScanInputError, pages_of
 from paperlink.payload import (
     MANIFEST_PREFIX,
     BadSignature,
