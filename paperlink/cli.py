@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -241,11 +242,13 @@ def print_command(ctx: Context, file: Path, output: Path, only: str | None, batc
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line per notice or unreadable page.")
 @click.option("--raw", is_flag=True, help="Print the text of every QR code found, whatever it is.")
+@click.option("--typed", is_flag=True, help="Read codes typed by a handheld scanner (keyboard wedge), one per line, "
+              "from standard input instead of files.")
 @pass_context
-def scan(ctx: Context, paths: tuple[Path, ...], as_json: bool, raw: bool) -> None:
+def scan(ctx: Context, paths: tuple[Path, ...], as_json: bool, raw: bool, typed: bool) -> None:
     """Decode printed sheets from PDFs or images and verify their signatures.
 
     Exit 0 when every page gave a code, 2 when some page gave none, 1 when a file cannot be read.
@@ -262,8 +265,13 @@ def scan(ctx: Context, paths: tuple[Path, ...], as_json: bool, raw: bool) -> Non
         trusted = KeyStore(ctx.home).trusted()
     except PaperlinkError as exc:
         raise click.ClickException(str(exc)) from None
+    if not paths and not typed:
+        raise click.UsageError("name the files to scan, or use --typed")
+    items = _typed_items(trusted) if typed else scan_paths(paths, trusted)
+    if not typed and not (as_json or raw) and len(paths) > 1:
+        items = _with_progress(items, len(paths))
     unread = bad_input = 0
-    for item in scan_paths(paths, trusted):
+    for item in items:
         if item.page == 0:
             bad_input += 1
         elif item.text is None:
@@ -276,6 +284,98 @@ def scan(ctx: Context, paths: tuple[Path, ...], as_json: bool, raw: bool) -> Non
         else:
             click.echo(_describe(item))
     sys.exit(1 if bad_input else 2 if unread else 0)
+
+
+@main.command()
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--once", is_flag=True, help="Process what is there now and stop (no polling loop).")
+@click.option("--interval", type=click.FloatRange(0.2, 3600), default=2.0, show_default=True,
+              help="Seconds between polls.")
+@click.option("--stable", type=click.FloatRange(0, 600), default=2.0, show_default=True,
+              help="Seconds a file's size must stay unchanged before it is read.")
+@pass_context
+def watch(ctx: Context, folder: Path | None, once: bool, interval: float, stable: float) -> None:
+    """Import scans dropped into a folder (default: the data directory's scans/), then move them to done/ or failed/.
+
+    \b
+    Example:
+      paperlink watch                 # the data directory's scan folder, until Ctrl+C
+      paperlink watch /srv/scans --once
+    """
+    import time
+
+    from paperlink.ledger import Ledger
+    from paperlink.watch import ScanFolder
+
+    home = ctx.home.ensure()
+    try:
+        trusted = KeyStore(home).trusted()
+        with Ledger(home.ledger) as ledger:
+            scan_folder = ScanFolder(folder or home.scans, ledger, trusted, stable_seconds=0 if once else stable)
+            click.echo(f"watching {scan_folder.root} (done/ and failed/ inside it)", err=True)
+            while True:
+                for outcome in scan_folder.poll():
+                    line = f"{outcome.name}: {outcome.outcome} → {outcome.moved_to.parent.name}/"
+                    click.echo(line + (f" ({outcome.reason})" if outcome.reason else ""))
+                if once:
+                    return
+                time.sleep(interval)
+    except PaperlinkError as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+
+
+@main.command()
+@click.argument("batch_ids", nargs=-1)
+@pass_context
+def status(ctx: Context, batch_ids: tuple[str, ...]) -> None:
+    """Show each batch in the ledger: notices received, their states, and the sheets still missing.
+
+    \b
+    Example:
+      paperlink status
+      paperlink status B20261126-7K3Q
+    """
+    from paperlink.intake import batch_status
+    from paperlink.ledger import Ledger
+
+    with Ledger(ctx.home.ensure().ledger) as ledger:
+        ids = batch_ids or tuple(r["batch_id"] for r in ledger.query("SELECT batch_id FROM batches ORDER BY registered_at"))
+        if not ids:
+            click.echo("no batches in the ledger yet")
+        for batch_id in ids:
+            state = batch_status(ledger, batch_id)
+            if state is None:
+                raise click.ClickException(f"batch {batch_id} is not in the ledger")
+            click.echo(f"{batch_id}: {state.received}/{state.total} received")
+            for seq, notice_id in state.missing:
+                click.echo(f"  missing {seq}/{state.total} {notice_id or '(id not known yet)'}")
+
+
+def _typed_items(trusted: dict) -> Iterator[ScanItem]:  # type: ignore[type-arg]
+    from paperlink.scanning import interpret
+    from paperlink.wedge import WedgeInputError, normalise_wedge
+
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield interpret(normalise_wedge(line), "<typed>", number, trusted)
+        except WedgeInputError as exc:
+            yield ScanItem("<typed>", number, error=str(exc), text=line.rstrip("\n"))
+
+
+def _with_progress(items: Iterator[ScanItem], files: int) -> Iterator[ScanItem]:
+    """Pass items through while a progress bar on stderr counts the files done."""
+    with click.progressbar(length=files, label="scanning", file=sys.stderr) as bar:
+        current = None
+        for item in items:
+            if current is not None and item.source != current:
+                bar.update(1)
+            current = item.source
+            yield item
+        bar.update(1)
 
 
 def _describe(item: ScanItem) -> str:

@@ -1,14 +1,52 @@
-"""Reading QR codes back from images and PDFs: `decode(image) -> list[DecodedCode]`.
+"""Reading QR codes back from images: `decode(image) -> list[DecodedCode]` and `decode_frame(image)`.
 
-zxing-cpp (restricted to QR) is the decoder; when it finds nothing, the same image is tried again with
-zxing-cpp's global-histogram binariser. The fuller decoder chain (more fallbacks, pyzbar, camera frames)
-is measured and extended by the scanning work; every backend stays behind this one signature.
+Every backend is one small function `gray array -> list[_Found]` with a lazy import, tried in a fixed
+order; the chain stops at the first stage that finds a code. `decode` (files and scans) runs the whole
+chain, `decode_frame` (webcam frames, one every 100 ms) only its cheap first stages.
+
+The order was chosen from `benchmarks/decode.py` (corpus: 20 sheets printed by paperlink, rasterised
+at 300 dpi, 15 page degradations and 200 simulated 1280×720 webcam frames; numbers from one run on
+this machine, 2 cores):
+
+CHAIN_REASONING_PLACEHOLDER
+
+Large images: no backend sees more than `MAX_PIXELS` pixels. A larger image (a 600-dpi or
+100-megapixel scan) is first reduced by an integer factor (box average) until it fits, so a huge scan
+costs a few hundred milliseconds, not minutes; a code whose modules are then smaller than about two
+pixels will not read (a QR code printed by paperlink has 0.75 mm modules, which stay above 3 pixels on
+an A4 page reduced to the cap). The 2× upscale stage only runs when the upscaled image still fits.
+
+A missing optional backend (pyzbar without the zbar library, or a zbar without binary mode) is
+reported once through `logging.warning` and skipped. pyzbar always runs in binary mode: zbar
+otherwise guesses Shift_JIS for byte segments and may change the text; its bytes are taken as
+latin-1, so the text is exactly the bytes in the code.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
+import inspect
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from types import ModuleType
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from paperlink.errors import PaperlinkError
+
+log = logging.getLogger(__name__)
+
+Gray = npt.NDArray[np.uint8]
+MAX_PIXELS = 16_000_000
+"""Most pixels any backend sees (an A4 page at about 400 dpi); larger images are reduced first."""
+
+
+class NoDecoder(PaperlinkError):
+    """No QR decoder backend (zxing-cpp or pyzbar) could be loaded."""
 
 
 @dataclass(frozen=True)
@@ -21,26 +59,244 @@ class DecodedCode:
     position: tuple[int, int, int, int] | None = None
 
 
-def _gray(image: Any) -> Any:
-    import numpy as np
+class _Found(NamedTuple):
+    """What a backend returns: the text and the bounding box in the coordinates of the image it was given."""
 
+    text: str
+    box: tuple[int, int, int, int]
+
+
+Backend = Callable[[Gray], list[_Found]]
+
+
+# -- optional modules ---------------------------------------------------------------------------------
+
+
+@functools.cache
+def _module(name: str) -> ModuleType | None:
+    """The module, or None (reported once) when it cannot be imported."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:  # pyzbar raises ImportError when the zbar shared library is missing
+        log.warning("QR backend %s is not available and is skipped: %s", name, exc)
+        return None
+
+
+def _box(points: Sequence[tuple[float, float]], scale: float = 1.0) -> tuple[int, int, int, int]:
+    xs = [p[0] / scale for p in points]
+    ys = [p[1] / scale for p in points]
+    return round(min(xs)), round(min(ys)), round(max(xs) - min(xs)), round(max(ys) - min(ys))
+
+
+# -- image helpers ------------------------------------------------------------------------------------
+
+
+def _gray(image: Any) -> Gray:
+    """A 2-D uint8 array of a PIL image (any mode) or a numpy array (gray, RGB or RGBA)."""
     if isinstance(image, np.ndarray):
-        return image
+        if image.ndim == 2 and image.dtype == np.uint8:
+            return image
+        from PIL import Image
+
+        image = Image.fromarray(image)
     return np.asarray(image.convert("L"))
 
 
-def decode(image: Any, page: int = 1) -> list[DecodedCode]:
-    """Every QR code zxing-cpp finds in a PIL image or numpy array (gray or colour)."""
-    import zxingcpp
+def _cap(gray: Gray, max_pixels: int = MAX_PIXELS) -> tuple[Gray, int]:
+    """The image reduced by the smallest integer factor that brings it under `max_pixels`, and the factor."""
+    factor = 1
+    while gray.size / (factor * factor) > max_pixels:
+        factor += 1
+    if factor == 1:
+        return gray, 1
+    from PIL import Image
 
-    gray = _gray(image)
-    qr = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
-    results = zxingcpp.read_barcodes(gray, formats=qr)
-    if not results:
-        results = zxingcpp.read_barcodes(gray, formats=qr, binarizer=zxingcpp.Binarizer.GlobalHistogram)
+    return np.asarray(Image.fromarray(gray).reduce(factor)), factor
+
+
+def _resize(gray: Gray, scale: float) -> Gray:
+    from PIL import Image
+
+    height, width = gray.shape
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    method = Image.Resampling.BICUBIC if scale > 1 else Image.Resampling.BOX
+    return np.asarray(Image.fromarray(gray).resize(size, method))
+
+
+def _sharpen(gray: Gray) -> Gray:
+    from PIL import Image, ImageFilter
+
+    return np.asarray(Image.fromarray(gray).filter(ImageFilter.UnsharpMask(radius=2, percent=150, threshold=0)))
+
+
+def _adaptive_threshold(gray: Gray, ratio: float = 0.12) -> Gray:
+    """Bradley's local threshold: dark where a pixel is `ratio` below the mean of its window (1/24 of the short side)."""
+    height, width = gray.shape
+    half = max(7, min(height, width) // 48)
+    integral = np.zeros((height + 1, width + 1), dtype=np.float64)
+    np.cumsum(np.cumsum(gray, axis=0, dtype=np.float64), axis=1, out=integral[1:, 1:])
+    y0 = np.clip(np.arange(height) - half, 0, height)
+    y1 = np.clip(np.arange(height) + half + 1, 0, height)
+    x0 = np.clip(np.arange(width) - half, 0, width)
+    x1 = np.clip(np.arange(width) + half + 1, 0, width)
+    total = integral[y1][:, x1] - integral[y0][:, x1] - integral[y1][:, x0] + integral[y0][:, x0]
+    area = np.outer(y1 - y0, x1 - x0)
+    dark = gray * area < total * (1.0 - ratio)
+    return np.where(dark, 0, 255).astype(np.uint8)
+
+
+# -- backends -----------------------------------------------------------------------------------------
+
+
+def _zxing(gray: Gray, binarizer: str = "LocalAverage", scale: float = 1.0) -> list[_Found]:
+    zxingcpp = _module("zxingcpp")
+    if zxingcpp is None:
+        return []
+    formats = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    results = zxingcpp.read_barcodes(gray, formats=formats, binarizer=getattr(zxingcpp.Binarizer, binarizer))
     found = []
     for r in results:
-        tl, br = r.position.top_left, r.position.bottom_right
-        box = (min(tl.x, br.x), min(tl.y, br.y), abs(br.x - tl.x), abs(br.y - tl.y))
-        found.append(DecodedCode(r.text, "QRCode", page, box))
+        p = r.position
+        corners = [(q.x, q.y) for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)]
+        found.append(_Found(r.text, _box(corners, scale)))
     return found
+
+
+def zxing_local(gray: Gray) -> list[_Found]:
+    """zxing-cpp restricted to QR with its default local-average binariser."""
+    return _zxing(gray)
+
+
+def zxing_global(gray: Gray) -> list[_Found]:
+    """zxing-cpp with the global-histogram binariser (helps with blur and low contrast)."""
+    return _zxing(gray, "GlobalHistogram")
+
+
+def zxing_sharpened(gray: Gray) -> list[_Found]:
+    """zxing-cpp on an unsharp-masked copy (blurred scans and frames)."""
+    return _zxing(_sharpen(gray))
+
+
+def zxing_upscaled_threshold(gray: Gray) -> list[_Found]:
+    """zxing-cpp on a 2× bicubic upscale (when it fits under MAX_PIXELS) binarised by a local threshold."""
+    scale = 2.0 if gray.size * 4 <= MAX_PIXELS else 1.0
+    big = _resize(gray, scale) if scale != 1.0 else gray
+    return _zxing(_adaptive_threshold(big), "FixedThreshold", scale)
+
+
+def zxing_half(gray: Gray) -> list[_Found]:
+    """zxing-cpp on a half-size box-averaged copy (averages away noise and JPEG artefacts)."""
+    return _zxing(_resize(gray, 0.5), scale=0.5)
+
+
+@functools.cache
+def _zbar_binary_config() -> tuple[int, int] | None:
+    """(symbology, config) of zbar's `qrcode.binary` option, or None (reported once) if zbar lacks it."""
+    wrapper = _module("pyzbar.wrapper")
+    if wrapper is None:
+        return None
+    from ctypes import byref, c_int
+
+    symbology, config, value = c_int(), c_int(), c_int()
+    if wrapper.zbar_parse_config(b"qrcode.binary", byref(symbology), byref(config), byref(value)):
+        log.warning("QR backend pyzbar is skipped: this zbar library has no binary mode (zbar >= 0.23 needed)")
+        return None
+    return symbology.value, config.value
+
+
+def _zbar_scan_binary(gray: Gray) -> list[tuple[bytes, list[tuple[int, int]]]]:
+    """zbar through pyzbar's ctypes wrapper, QR only, binary mode (for pyzbar releases without `binary=`)."""
+    config = _zbar_binary_config()
+    wrapper = _module("pyzbar.wrapper")
+    if config is None or wrapper is None:
+        return []
+    from ctypes import c_void_p, cast, string_at
+
+    pixels = np.ascontiguousarray(gray).tobytes()
+    height, width = gray.shape
+    scanner = wrapper.zbar_image_scanner_create()
+    image = wrapper.zbar_image_create()
+    try:
+        wrapper.zbar_image_scanner_set_config(scanner, 0, wrapper.ZBarConfig.CFG_ENABLE, 0)
+        wrapper.zbar_image_scanner_set_config(scanner, config[0], wrapper.ZBarConfig.CFG_ENABLE, 1)
+        wrapper.zbar_image_scanner_set_config(scanner, config[0], config[1], 1)
+        wrapper.zbar_image_set_format(image, 808466521)  # fourcc 'Y800': 8-bit gray
+        wrapper.zbar_image_set_size(image, width, height)
+        wrapper.zbar_image_set_data(image, cast(pixels, c_void_p), len(pixels), None)
+        wrapper.zbar_scan_image(scanner, image)
+        found = []
+        symbol = wrapper.zbar_image_first_symbol(image)
+        while symbol:
+            data = string_at(wrapper.zbar_symbol_get_data(symbol), wrapper.zbar_symbol_get_data_length(symbol))
+            corners = [(wrapper.zbar_symbol_get_loc_x(symbol, i), wrapper.zbar_symbol_get_loc_y(symbol, i))
+                       for i in range(wrapper.zbar_symbol_get_loc_size(symbol))]
+            found.append((data, corners))
+            symbol = wrapper.zbar_symbol_next(symbol)
+        return found
+    finally:
+        wrapper.zbar_image_destroy(image)
+        wrapper.zbar_image_scanner_destroy(scanner)
+
+
+def pyzbar(gray: Gray) -> list[_Found]:
+    """zbar (through pyzbar), QR only, in binary mode; the bytes are read as latin-1 so the text is exact."""
+    module = _module("pyzbar.pyzbar")
+    if module is None:
+        return []
+    if "binary" in inspect.signature(module.decode).parameters:
+        hits = [(r.data, list(r.polygon)) for r in
+                module.decode(gray, symbols=[module.ZBarSymbol.QRCODE], binary=True)]
+    else:
+        hits = _zbar_scan_binary(gray)
+    return [_Found(data.decode("latin-1"), _box(corners)) for data, corners in hits if corners]
+
+
+BACKENDS: dict[str, Backend] = {
+    "zxing": zxing_local,
+    "zxing_global": zxing_global,
+    "zxing_sharpened": zxing_sharpened,
+    "zxing_upscaled_threshold": zxing_upscaled_threshold,
+    "zxing_half": zxing_half,
+    "pyzbar": pyzbar,
+}
+"""Every backend by name (the benchmark measures each one alone)."""
+
+CHAIN: tuple[str, ...] = ("zxing", "zxing_global", "zxing_sharpened", "zxing_upscaled_threshold", "pyzbar")
+"""The stages of `decode`, in order (see the module docstring for the measurements behind it)."""
+
+FRAME_CHAIN: tuple[str, ...] = ("zxing", "zxing_global")
+"""The stages of `decode_frame`: only the cheap ones, a webcam sends the next frame in 100 ms."""
+
+
+# -- the chain ----------------------------------------------------------------------------------------
+
+
+def _require_a_backend() -> None:
+    if _module("zxingcpp") is None and _module("pyzbar.pyzbar") is None:
+        raise NoDecoder("no QR decoder could be loaded: install zxing-cpp (pip install zxing-cpp)")
+
+
+def run_chain(image: Any, stages: Sequence[str], page: int = 1) -> list[DecodedCode]:
+    """The codes of the first stage (in `stages` order) that finds any; positions in the image's own pixels."""
+    _require_a_backend()
+    gray, factor = _cap(_gray(image))
+    for name in stages:
+        found = BACKENDS[name](gray)
+        if found:
+            return [DecodedCode(f.text, "QRCode", page, _scaled(f.box, factor)) for f in found]
+    return []
+
+
+def _scaled(box: tuple[int, int, int, int], factor: int) -> tuple[int, int, int, int]:
+    x, y, w, h = box
+    return x * factor, y * factor, w * factor, h * factor
+
+
+def decode(image: Any, page: int = 1) -> list[DecodedCode]:
+    """Every QR code in a PIL image or numpy array (gray, RGB or RGBA), trying the whole chain of backends."""
+    return run_chain(image, CHAIN, page)
+
+
+def decode_frame(image: Any) -> list[DecodedCode]:
+    """The QR codes of one webcam frame, with the cheap stages only (`FRAME_CHAIN`)."""
+    return run_chain(image, FRAME_CHAIN)
