@@ -77,16 +77,22 @@ def interpret(text: str, source: str, page: int, trusted: Mapping[bytes, Ed25519
 
 
 def scan_paths(paths: Iterable[str | os.PathLike[str]], trusted: Mapping[bytes, Ed25519PublicKey],
-               dpi: int = 200) -> Iterator[ScanItem]:
-    """Every code on every page of every file; a page without a code, or an unreadable file, as an error item."""
+               dpi: int | None = None) -> Iterator[ScanItem]:
+    """Every code on every page of every file; a page without a code, or an unreadable file, as an error item.
+
+    `dpi` forces the PDF rendering resolution (None: chosen per page, see pages.py).
+    """
     for path in paths:
         source = str(path)
         try:
-            for number, image in enumerate(pages_of(path, dpi), start=1):
-                codes = decode(image, number)
+            for page in pages_of(path, dpi):
+                if page.image is None:
+                    yield ScanItem(source, page.number, error=page.error)
+                    continue
+                codes = decode(page.image, page.number)
                 if not codes:
-                    yield ScanItem(source, number, error="no QR code could be read on this page")
+                    yield ScanItem(source, page.number, error="no QR code could be read on this page")
                 for code in codes:
-                    yield interpret(code.text, source, number, trusted)
+                    yield interpret(code.text, source, page.number, trusted)
         except ScanInputError as exc:
             yield ScanItem(source, 0, error=str(exc))

@@ -178,7 +178,7 @@ def test_scan_exit_codes_and_bad_inputs(printed, tmp_path: Path) -> None:
     assert status == 1
     errors = {Path(i["source"]).name: i.get("error", "") for i in items}
     assert "empty" in errors["empty.pdf"] and "not an image or PDF" in errors["corrupt.png"]
-    assert "cannot read" in errors[tmp_path.name]
+    assert "is a folder" in errors[tmp_path.name]
 
 
 def test_scan_raw_tells_what_a_foreign_code_is(printed, tmp_path: Path) -> None:
