@@ -82,8 +82,9 @@ def parse_csv(data: bytes, name: str) -> list[Notice]:
     try:
         text = decode_csv(data)
     except UnicodeDecodeError as exc:
-        raise DataFileError([_problem(name, 0, "(file)", "encoding", byte=f"0x{data[exc.start]:02X}",
-                                      offset=exc.start)]) from None
+        offset = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
+        raise DataFileError([_problem(name, 0, "(file)", "encoding_csv", byte=f"0x{data[offset]:02X}",
+                                      offset=offset)]) from None
     col = _Collector(name)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:

@@ -129,20 +129,13 @@ def _sharpen(gray: Gray) -> Gray:
     return np.asarray(Image.fromarray(gray).filter(ImageFilter.UnsharpMask(radius=2, percent=150, threshold=0)))
 
 
-def _adaptive_threshold(gray: Gray, ratio: float = 0.12) -> Gray:
+def _adaptive_threshold(gray: Gray, ratio: float = 0.1) -> Gray:
     """Bradley's local threshold: dark where a pixel is `ratio` below the mean of its window (1/24 of the short side)."""
-    height, width = gray.shape
-    half = max(7, min(height, width) // 48)
-    integral = np.zeros((height + 1, width + 1), dtype=np.float64)
-    np.cumsum(np.cumsum(gray, axis=0, dtype=np.float64), axis=1, out=integral[1:, 1:])
-    y0 = np.clip(np.arange(height) - half, 0, height)
-    y1 = np.clip(np.arange(height) + half + 1, 0, height)
-    x0 = np.clip(np.arange(width) - half, 0, width)
-    x1 = np.clip(np.arange(width) + half + 1, 0, width)
-    total = integral[y1][:, x1] - integral[y0][:, x1] - integral[y1][:, x0] + integral[y0][:, x0]
-    area = np.outer(y1 - y0, x1 - x0)
-    dark = gray * area < total * (1.0 - ratio)
-    return np.where(dark, 0, 255).astype(np.uint8)
+    from PIL import Image, ImageFilter
+
+    radius = max(7, min(gray.shape) // 48)
+    mean = np.asarray(Image.fromarray(gray).filter(ImageFilter.BoxBlur(radius)), dtype=np.float32)
+    return np.where(gray < mean * (1.0 - ratio), 0, 255).astype(np.uint8)
 
 
 # -- backends -----------------------------------------------------------------------------------------

@@ -75,6 +75,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "json_syntax": ("not valid JSON: {detail}", "JSON として読めません: {detail}"),
     "encoding": ("the file is not UTF-8 (byte {byte} at offset {offset}; Shift_JIS/cp932?)",
                  "UTF-8 ではありません（オフセット {offset} のバイト {byte}。Shift_JIS の可能性があります）"),
+    "encoding_csv": ("the file is neither UTF-8 nor Shift_JIS/cp932 (byte {byte} at offset {offset})",
+                     "UTF-8 でも Shift_JIS（cp932）でもありません（オフセット {offset} のバイト {byte}）"),
     "bom": ("starts with a byte order mark (BOM); JSON Lines files must be plain UTF-8",
             "先頭に BOM があります（JSON Lines は BOM なしの UTF-8 です）"),
     "empty_line": ("empty line (JSON Lines allows none)", "空行があります"),

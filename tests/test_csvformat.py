@@ -84,3 +84,17 @@ def test_csv_from_a_spreadsheet_with_japanese_labels_and_wareki(tmp_path: Path, 
     path.write_bytes(("\r\n".join([",".join(COLUMNS), ",".join(row[c] for c in COLUMNS)]) + "\r\n").encode("cp932"))
     assert read_csv(path) == [notice]
     assert dumps_notices(read_csv(path)) == dumps_notices([notice])
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_csv_in_neither_encoding_names_the_right_byte(tmp_path: Path, bom: bytes) -> None:
+    data = bom + ",".join(COLUMNS).encode() + b"\r\nN1,\xff\x81\x7f\r\n"
+    path = tmp_path / "bad.csv"
+    path.write_bytes(data)
+    (problem,) = validate_file(path)
+    import re
+
+    match = re.fullmatch(r"the file is neither UTF-8 nor Shift_JIS/cp932 \(byte 0x([0-9A-F]{2}) at offset (\d+)\)",
+                         problem.message)
+    assert match and data[int(match[2])] == int(match[1], 16)
+    assert int(match[2]) >= data.index(b"\xff")
