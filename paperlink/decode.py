@@ -99,7 +99,7 @@ def _gray(image: Any) -> Gray:
         from PIL import Image
 
         image = Image.fromarray(image)
-    return np.asarray(image.convert("L"))
+    return np.asarray(image if image.mode == "L" else image.convert("L"))
 
 
 def _cap(gray: Gray, max_pixels: int = MAX_PIXELS) -> tuple[Gray, int]:

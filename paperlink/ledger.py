@@ -89,6 +89,49 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     """,
+    # 2: clerks, double entries, verifications, exports, settings
+    """
+    CREATE TABLE users (
+        login TEXT PRIMARY KEY,
+        display_name TEXT NOT NULL,
+        roles TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE entries (
+        id INTEGER PRIMARY KEY,
+        notice_row INTEGER NOT NULL REFERENCES notices(id),
+        round INTEGER NOT NULL CHECK (round IN (1, 2, 3)),
+        record_json TEXT NOT NULL,
+        check_code TEXT,
+        clerk TEXT NOT NULL,
+        entered_at TEXT NOT NULL
+    );
+    CREATE INDEX entries_by_notice ON entries(notice_row);
+    CREATE TABLE verifications (
+        id INTEGER PRIMARY KEY,
+        notice_row INTEGER NOT NULL UNIQUE REFERENCES notices(id),
+        method TEXT NOT NULL CHECK (method IN ('qr', 'double_entry', 'override', 'line', 'media')),
+        entered_by TEXT,
+        verified_by TEXT NOT NULL,
+        verified_at TEXT NOT NULL,
+        reason TEXT
+    );
+    CREATE TABLE exports (
+        id INTEGER PRIMARY KEY,
+        batch_id TEXT NOT NULL REFERENCES batches(batch_id),
+        format TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        exported_at TEXT NOT NULL,
+        clerk TEXT NOT NULL
+    );
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 )
 
 GENESIS = "0" * 64
@@ -201,6 +244,20 @@ class Ledger:
                 return int(r["id"])
             prev = r["hash"]
         return None
+
+    # -- settings -------------------------------------------------------------------------------
+
+    def setting(self, key: str, default: str | None = None) -> str | None:
+        """An office setting (None or `default` when unset)."""
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return str(row["value"]) if row else default
+
+    def set_setting(self, key: str, value: str, actor: str) -> None:
+        """Change an office setting (audited, in its own transaction)."""
+        with self.transaction():
+            self.db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?",
+                            (key, value, value))
+            self.audit(actor, "setting.changed", key, value=value)
 
     # -- reads ----------------------------------------------------------------------------------
 

@@ -64,6 +64,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "before_empty_value": ("a before value must not be empty; leave the item out instead",
                            "変更前の値が空です（変更のない項目は省略してください）"),
     "ends_residence_before": ("event {event} carries no before values", "事由「{event}」には変更前の値はありません"),
+    # double entry
+    "entry_wrong_sheet": ("this sheet is {expected}, but {value} was typed", "この用紙は {expected} です（入力: {value}）"),
+    "entry_manifest_mismatch": ("the typed record does not match the cover sheet's manifest for this sheet",
+                                "入力内容が送付票（表紙）の記録と一致しません。用紙と見比べてください"),
+    "entry_check_code": ("the typed record gives check code {value}, not the one printed",
+                         "入力内容が印字されたチェックコードと一致しません（入力: {value}）。用紙と見比べてください"),
+    "entry_rekey_differs": ("the re-keyed value matches neither entry; check the paper again",
+                            "再入力した値がどちらの入力とも一致しません。用紙をもう一度確認してください"),
     # data-file level
     "header_missing": ("the first line must be the format header {{\"format\": \"paperlink-notices\", \"version\": N, \"count\": N}}",
                        "1行目は形式ヘッダーである必要があります"),

@@ -1,0 +1,107 @@
+"""Clerks: named accounts with a salted, memory-hard password hash (scrypt) and roles.
+
+Roles: `entry` (入力: capture, confirm, type), `review` (審査: second entry, resolve, override a failed
+signature with a reason, export), `admin` (管理: accounts, settings, the audit view). Every change is audited.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from paperlink.errors import PaperlinkError
+from paperlink.ledger import Ledger, now
+
+ROLES = {"entry": "入力", "review": "審査", "admin": "管理"}
+_LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+MIN_PASSWORD = 8
+
+
+class UserError(PaperlinkError):
+    """An account cannot be created or changed as asked."""
+
+
+@dataclass(frozen=True)
+class User:
+    """A clerk."""
+
+    login: str
+    display_name: str
+    roles: frozenset[str]
+    active: bool
+
+    def can(self, role: str) -> bool:
+        """Whether the clerk holds `role` (admin implies every role)."""
+        return role in self.roles or "admin" in self.roles
+
+
+def hash_password(password: str) -> str:
+    """scrypt with a random salt, as `scrypt$n$r$p$salt$hash` (base64)."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, maxmem=64 * 1024 * 1024, **_SCRYPT)
+    b64 = base64.b64encode
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    """Whether `password` matches a stored hash (constant-time comparison)."""
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
+                                dklen=len(expected), maxmem=64 * 1024 * 1024)
+    except (ValueError, TypeError):
+        return False
+    return scheme == "scrypt" and hmac.compare_digest(actual, expected)
+
+
+def _user(row: object) -> User:
+    r = row  # sqlite3.Row
+    return User(r["login"], r["display_name"], frozenset(filter(None, r["roles"].split(","))), bool(r["active"]))  # type: ignore[index]
+
+
+def add_user(ledger: Ledger, login: str, display_name: str, roles: set[str] | frozenset[str], password: str,
+             actor: str) -> User:
+    """Create an account; UserError with the reason if the login, roles or password are not acceptable."""
+    login = login.strip().lower()
+    if not _LOGIN.match(login):
+        raise UserError(f"login '{login}' must be 2–32 lower-case letters, digits, '.', '_' or '-'")
+    unknown = set(roles) - set(ROLES)
+    if unknown or not roles:
+        raise UserError(f"roles must be some of {', '.join(ROLES)} (got {', '.join(sorted(roles)) or 'none'})")
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+    if not display_name.strip():
+        raise UserError("a display name is required")
+    with ledger.transaction():
+        if ledger.db.execute("SELECT 1 FROM users WHERE login = ?", (login,)).fetchone():
+            raise UserError(f"login '{login}' exists already")
+        ledger.db.execute("INSERT INTO users (login, display_name, roles, password_hash, created_at) VALUES (?,?,?,?,?)",
+                          (login, display_name.strip(), ",".join(sorted(roles)), hash_password(password), now()))
+        ledger.audit(actor, "user.added", login, roles=sorted(roles), display_name=display_name.strip())
+    return User(login, display_name.strip(), frozenset(roles), True)
+
+
+def get_user(ledger: Ledger, login: str) -> User | None:
+    """The active or inactive account with this login."""
+    row = ledger.db.execute("SELECT * FROM users WHERE login = ?", (login.strip().lower(),)).fetchone()
+    return _user(row) if row else None
+
+
+def authenticate(ledger: Ledger, login: str, password: str) -> User | None:
+    """The clerk if the login exists, is active and the password matches; otherwise None (audited either way)."""
+    row = ledger.db.execute("SELECT * FROM users WHERE login = ?", (login.strip().lower(),)).fetchone()
+    ok = row is not None and bool(row["active"]) and check_password(password, row["password_hash"])
+    with ledger.transaction():
+        ledger.audit(login.strip().lower() or "?", "login.ok" if ok else "login.failed", "session")
+    return _user(row) if ok and row is not None else None
+
+
+def list_users(ledger: Ledger) -> list[User]:
+    """Every account, by login."""
+    return [_user(r) for r in ledger.query("SELECT * FROM users ORDER BY login")]
