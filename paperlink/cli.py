@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 from pathlib import Path
 
 import click
@@ -351,6 +352,150 @@ def status(ctx: Context, batch_ids: tuple[str, ...]) -> None:
             click.echo(f"{batch_id}: {state.received}/{state.total} received")
             for seq, notice_id in state.missing:
                 click.echo(f"  missing {seq}/{state.total} {notice_id or '(id not known yet)'}")
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _clerk_option(function: F) -> F:
+    import getpass
+
+    return click.option("--clerk", default=getpass.getuser, show_default="your login name",
+                        help="Who does this (recorded in the audit log and media register).")(function)
+
+
+def _passphrase(passphrase_file: Path | None, confirm: bool) -> str:
+    if passphrase_file is not None:
+        try:
+            return passphrase_file.read_text("utf-8").rstrip("\r\n")
+        except OSError as exc:
+            raise click.ClickException(f"cannot read {passphrase_file}: {exc.strerror or exc}") from None
+    return str(click.prompt("passphrase", hide_input=True, confirmation_prompt=confirm, err=True))
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--to", "folder", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="The shared folder.")
+@click.option("--batch", "batch_id", help="Batch id (default: a new one).")
+@pass_context
+def send(ctx: Context, file: Path, folder: Path, batch_id: str | None) -> None:
+    """Pattern 1: deliver a notice file into the shared folder (data file, then signed manifest, both atomic).
+
+    \b
+    Example:
+      paperlink send notices.jsonl --to /srv/moj-link
+    """
+    from paperlink.sharedfolder import send as send_batch
+
+    notices = _read(file)
+    try:
+        manifest = send_batch(notices, folder, KeyStore(ctx.home).signing_key(), batch_id)
+    except PaperlinkError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write into {folder}: {exc.strerror or exc}") from None
+    click.echo(f"batch {manifest.batch_id}: {manifest.count} notices delivered to {folder}")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--watch", "keep_watching", is_flag=True, help="Keep polling the folder until Ctrl+C.")
+@click.option("--interval", type=click.FloatRange(0.2, 3600), default=5.0, show_default=True,
+              help="Seconds between polls with --watch.")
+@_clerk_option
+@pass_context
+def receive(ctx: Context, folder: Path, keep_watching: bool, interval: float, clerk: str) -> None:
+    """Pattern 1: import every complete, verified batch from the shared folder exactly once.
+
+    Imported batches move to done/; anything incomplete, altered, unsigned or unknown to quarantine/
+    with a .reason.txt file.
+
+    \b
+    Example:
+      paperlink receive /srv/moj-link --watch
+    """
+    import time
+
+    from paperlink.ledger import Ledger
+    from paperlink.sharedfolder import Receiver
+
+    home = ctx.home.ensure()
+    try:
+        with Ledger(home.ledger) as ledger:
+            receiver = Receiver(folder, ledger, KeyStore(home).trusted(), actor=clerk)
+            while True:
+                for result in receiver.receive_once():
+                    detail = f" ({result.reason})" if result.reason else f" ({result.count} notices)"
+                    click.echo(f"{result.name}: {result.outcome}{detail}")
+                if not keep_watching:
+                    return
+                time.sleep(interval)
+    except PaperlinkError as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The bundle to write (e.g. on the USB stick).")
+@click.option("--batch", "batch_id", help="Batch id (default: a new one).")
+@click.option("--passphrase-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read the passphrase from this file instead of asking.")
+@_clerk_option
+@pass_context
+def bundle(ctx: Context, file: Path, output: Path, batch_id: str | None, passphrase_file: Path | None,
+           clerk: str) -> None:
+    """Pattern 2: write a notice file as one encrypted, signed bundle for USB media.
+
+    \b
+    Example:
+      paperlink bundle notices.jsonl -o /media/usb/B20261126-7K3Q.plb
+    """
+    from paperlink.bundle import write_bundle
+    from paperlink.ledger import Ledger
+    from paperlink.payload import new_batch_id
+
+    notices = _read(file)
+    passphrase = _passphrase(passphrase_file, confirm=True)
+    home = ctx.home.ensure()
+    try:
+        with Ledger(home.ledger) as ledger:
+            manifest = write_bundle(ledger, notices, output, batch_id or new_batch_id(dt.date.today()),
+                                    KeyStore(home).signing_key(), passphrase, clerk)
+    except PaperlinkError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    click.echo(f"batch {manifest.batch_id}: {manifest.count} notices sealed into {output}")
+
+
+@main.command()
+@click.argument("bundle_file", type=click.Path(path_type=Path))
+@click.option("--passphrase-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read the passphrase from this file instead of asking.")
+@_clerk_option
+@pass_context
+def unbundle(ctx: Context, bundle_file: Path, passphrase_file: Path | None, clerk: str) -> None:
+    """Pattern 2: verify, decrypt (in memory) and import a bundle exactly once.
+
+    \b
+    Example:
+      paperlink unbundle /media/usb/B20261126-7K3Q.plb
+    """
+    from paperlink.bundle import read_bundle
+    from paperlink.ledger import Ledger
+
+    passphrase = _passphrase(passphrase_file, confirm=False)
+    home = ctx.home.ensure()
+    try:
+        with Ledger(home.ledger) as ledger:
+            result = read_bundle(ledger, bundle_file, passphrase, KeyStore(home).trusted(), clerk)
+    except PaperlinkError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"batch {result.batch_id}: {result.outcome} ({result.count} notices)")
 
 
 def _typed_items(trusted: dict) -> Iterator[ScanItem]:  # type: ignore[type-arg]

@@ -132,6 +132,20 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    # 3: batches delivered by line or media, and the media register
+    """
+    ALTER TABLE batches ADD COLUMN data_sha256 TEXT;
+    CREATE TABLE media_register (
+        id INTEGER PRIMARY KEY,
+        batch_id TEXT NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('out', 'in')),
+        bundle_name TEXT NOT NULL,
+        bundle_sha256 TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        clerk TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    """,
 )
 
 GENESIS = "0" * 64

@@ -1,0 +1,154 @@
+"""Pattern 2: one encrypted, signed file that carries a batch on USB media.
+
+    PLBUNDLE1\\n
+    {"version":1,"kdf":"scrypt","n":32768,"r":8,"p":1,"salt":"…","nonce":"…"}\\n
+    <AES-256-GCM ciphertext of {"manifest": <signed manifest>, "data": "<the data file>"}>
+
+The key comes from a passphrase agreed between the two offices (at least 12 characters, scrypt with a
+random salt); AES-256-GCM authenticates the ciphertext and, as associated data, the header, so a wrong
+passphrase, a changed byte anywhere or a truncated file is one clear error and nothing is decrypted. Inside,
+the batch carries the same signed manifest as the shared folder, so origin is proven by the sender's
+Ed25519 key and the import is the same. Decryption happens in memory only: nothing decrypted ever touches
+the disk, and the bundle is written atomically (a stick pulled out mid-copy leaves no half bundle under
+the final name). Each bundle written or read is entered in the media register with who and when.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from paperlink.atomicfile import atomic_write_bytes
+from paperlink.dataformat import dumps_notices, parse_jsonl
+from paperlink.errors import DataFileError
+from paperlink.ledger import Ledger, now
+from paperlink.notice import Notice
+from paperlink.transport import ImportResult, Manifest, TransportError, import_batch, sign_manifest
+
+MAGIC = b"PLBUNDLE1\n"
+MIN_PASSPHRASE = 12
+_SCRYPT = {"n": 2**15, "r": 8, "p": 1}
+
+
+class BundleError(TransportError):
+    """A bundle cannot be opened: wrong passphrase, altered or truncated file, or not a bundle."""
+
+
+def _key(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(passphrase.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=32, maxmem=128 * 1024 * 1024)
+
+
+def check_passphrase(passphrase: str) -> None:
+    """BundleError unless the passphrase is long enough."""
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise BundleError(f"the passphrase must have at least {MIN_PASSPHRASE} characters")
+
+
+def seal(notices: Sequence[Notice], batch_id: str, private: Ed25519PrivateKey, passphrase: str) -> tuple[bytes, Manifest]:
+    """The bundle's bytes for a batch, and its manifest."""
+    check_passphrase(passphrase)
+    data = dumps_notices(notices)
+    manifest = sign_manifest(batch_id, f"{batch_id}.jsonl", data, len(notices), private)
+    salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
+    header = json.dumps({"version": 1, "kdf": "scrypt", **_SCRYPT, "salt": base64.b64encode(salt).decode(),
+                         "nonce": base64.b64encode(nonce).decode()}, separators=(",", ":")).encode() + b"\n"
+    plaintext = json.dumps({"manifest": json.loads(manifest.to_bytes()), "data": data.decode("utf-8")},
+                           ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    ciphertext = AESGCM(_key(passphrase, salt, **_SCRYPT)).encrypt(nonce, plaintext, MAGIC + header)
+    return MAGIC + header + ciphertext, manifest
+
+
+def open_bundle(blob: bytes, passphrase: str, trusted: Mapping[bytes, Ed25519PublicKey],
+                name: str = "bundle") -> tuple[Manifest, list[Notice]]:
+    """Decrypt (in memory), verify and validate a bundle; BundleError / TransportError / DataFileError otherwise."""
+    if not blob.startswith(MAGIC):
+        raise BundleError(f"{name}: not a paperlink bundle" + (" (the file is empty)" if not blob else ""))
+    head_end = blob.find(b"\n", len(MAGIC))
+    if head_end < 0:
+        raise BundleError(f"{name}: the file is truncated (no header)")
+    header_bytes = blob[len(MAGIC):head_end + 1]
+    try:
+        header = json.loads(header_bytes)
+        if header.get("version") != 1 or header.get("kdf") != "scrypt":
+            raise BundleError(f"{name}: bundle version {header.get('version')} is not supported")
+        salt, nonce = base64.b64decode(header["salt"]), base64.b64decode(header["nonce"])
+        n, r, p = int(header["n"]), int(header["r"]), int(header["p"])
+        if n > 2**20 or r > 16 or p > 4:
+            raise BundleError(f"{name}: key-derivation parameters out of range")
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise BundleError(f"{name}: the header is damaged ({exc})") from None
+    try:
+        plaintext = AESGCM(_key(passphrase, salt, n, r, p)).decrypt(nonce, blob[head_end + 1:], MAGIC + header_bytes)
+    except (InvalidTag, ValueError):
+        raise BundleError(f"{name}: wrong passphrase, or the file was altered or is truncated; nothing was imported") from None
+    try:
+        content = json.loads(plaintext)
+        manifest = Manifest.from_bytes(json.dumps(content["manifest"]).encode(), f"{name} (manifest)")
+        data = str(content["data"]).encode("utf-8")
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise BundleError(f"{name}: the bundle's content is malformed ({exc})") from None
+    manifest.verify(trusted, f"{name} (manifest)")
+    manifest.check_data(data, f"{name} (data)")
+    return manifest, parse_jsonl(data, f"{name}:{manifest.file_name}")
+
+
+@dataclass(frozen=True)
+class BundleRecord:
+    """One line of the media register."""
+
+    batch_id: str
+    direction: str
+    bundle_name: str
+    count: int
+    clerk: str
+    at: str
+
+
+def write_bundle(ledger: Ledger, notices: Sequence[Notice], path: str | os.PathLike[str], batch_id: str,
+                 private: Ed25519PrivateKey, passphrase: str, clerk: str) -> Manifest:
+    """Seal a batch into `path` (atomically) and enter it in the media register."""
+    blob, manifest = seal(notices, batch_id, private, passphrase)
+    target = Path(path)
+    atomic_write_bytes(target, blob)
+    with ledger.transaction():
+        _register(ledger, manifest.batch_id, "out", target.name, blob, len(notices), clerk)
+        ledger.audit(clerk, "media.written", manifest.batch_id, bundle=target.name, count=len(notices))
+    return manifest
+
+
+def read_bundle(ledger: Ledger, path: str | os.PathLike[str], passphrase: str,
+                trusted: Mapping[bytes, Ed25519PublicKey], clerk: str) -> ImportResult:
+    """Open a bundle and import its batch exactly once (the media register entry in the same transaction)."""
+    source = Path(path)
+    try:
+        blob = source.read_bytes()
+    except OSError as exc:
+        raise BundleError(f"{source}: cannot read ({exc.strerror or exc})") from None
+    try:
+        manifest, notices = open_bundle(blob, passphrase, trusted, source.name)
+    except DataFileError as exc:
+        raise BundleError("; ".join(str(p) for p in exc.problems[:20])) from None
+    return import_batch(ledger, manifest, notices, "media", clerk,
+                        extra=lambda led: _register(led, manifest.batch_id, "in", source.name, blob, len(notices), clerk))
+
+
+def _register(ledger: Ledger, batch_id: str, direction: str, name: str, blob: bytes, count: int, clerk: str) -> None:
+    ledger.db.execute("INSERT INTO media_register (batch_id, direction, bundle_name, bundle_sha256, count, clerk, at)"
+                      " VALUES (?,?,?,?,?,?,?)", (batch_id, direction, name, hashlib.sha256(blob).hexdigest(), count,
+                                                  clerk, now()))
+
+
+def media_register(ledger: Ledger) -> list[BundleRecord]:
+    """Every bundle written or read on this PC, oldest first."""
+    return [BundleRecord(r["batch_id"], r["direction"], r["bundle_name"], r["count"], r["clerk"], r["at"])
+            for r in ledger.query("SELECT * FROM media_register ORDER BY id")]

@@ -1,0 +1,161 @@
+"""Pattern 1: the folder shared by the MOJ linkage terminal and the register's server.
+
+Sending writes `<batch>.jsonl` and then `<batch>.manifest.json` into the folder, each as a temporary file,
+fsync'd and renamed – the manifest last, so a reader that sees a manifest sees a complete batch. Receiving
+takes each manifest, verifies its signature and the data file's size and SHA-256, validates every record,
+imports the batch in one transaction and only then moves both files to `done/`. Anything incomplete,
+altered, unsigned, from an unknown key or simply unknown goes to `quarantine/` with a `.reason.txt`. A
+receiver killed at any moment and started again imports nothing twice (the ledger knows the batch and its
+SHA-256) and loses nothing (files leave the folder only after the ledger has them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from paperlink.atomicfile import atomic_write_bytes
+from paperlink.dataformat import dumps_notices, parse_jsonl
+from paperlink.errors import DataFileError
+from paperlink.failpoints import failpoint
+from paperlink.ledger import Ledger
+from paperlink.notice import Notice
+from paperlink.payload import new_batch_id
+from paperlink.transport import Manifest, TransportError, import_batch, sign_manifest
+
+MANIFEST_SUFFIX = ".manifest.json"
+DATA_SUFFIX = ".jsonl"
+
+
+def send(notices: Sequence[Notice], folder: str | os.PathLike[str], private: Ed25519PrivateKey,
+         batch_id: str | None = None) -> Manifest:
+    """Deliver a batch into the shared folder (data file first, manifest last, both atomic)."""
+    target = Path(folder)
+    if not target.is_dir():
+        raise TransportError(f"{target}: the shared folder does not exist")
+    batch_id = batch_id or new_batch_id(dt.date.today())
+    data = dumps_notices(notices)
+    name = f"{batch_id}{DATA_SUFFIX}"
+    manifest = sign_manifest(batch_id, name, data, len(notices), private)
+    if (target / f"{batch_id}{MANIFEST_SUFFIX}").exists():
+        raise TransportError(f"batch {batch_id} is already in {target}")
+    atomic_write_bytes(target / name, data)
+    atomic_write_bytes(target / f"{batch_id}{MANIFEST_SUFFIX}", manifest.to_bytes())
+    return manifest
+
+
+@dataclass(frozen=True)
+class Received:
+    """What the receiver did with one batch or file."""
+
+    name: str
+    outcome: str  # imported, duplicate, quarantined
+    batch_id: str | None = None
+    count: int = 0
+    reason: str | None = None
+
+
+@dataclass
+class Receiver:
+    """Receives batches from a shared folder into the ledger."""
+
+    folder: Path
+    ledger: Ledger
+    trusted: Mapping[bytes, Ed25519PublicKey]
+    actor: str = "receiver"
+    orphan_seconds: float = 600.0
+    """A data file whose manifest has not come after this long is quarantined (the sender died midway)."""
+
+    def __post_init__(self) -> None:
+        self.folder = Path(self.folder)
+        if not self.folder.is_dir():
+            raise TransportError(f"{self.folder}: the shared folder does not exist")
+        for sub in ("done", "quarantine"):
+            (self.folder / sub).mkdir(exist_ok=True)
+
+    def receive_once(self) -> list[Received]:
+        """Handle every complete batch now in the folder, and quarantine what can never become one."""
+        results = [self._receive(path) for path in sorted(self.folder.glob(f"*{MANIFEST_SUFFIX}"))]
+        results += self._strays()
+        return results
+
+    def _receive(self, manifest_path: Path) -> Received:
+        name = manifest_path.name
+        batch_guess = name.removesuffix(MANIFEST_SUFFIX)
+        try:
+            manifest = Manifest.from_bytes(manifest_path.read_bytes(), name)
+            manifest.verify(self.trusted, name)
+            if manifest.batch_id != batch_guess or manifest.file_name != f"{batch_guess}{DATA_SUFFIX}":
+                raise TransportError(f"{name}: names batch {manifest.batch_id} / {manifest.file_name}")
+            data_path = self.folder / manifest.file_name
+            if not data_path.exists() and self._already_done(manifest):
+                self._move([manifest_path], "done")  # a receiver stopped between its two moves
+                return Received(name, "duplicate", manifest.batch_id, manifest.count)
+            if not data_path.exists():
+                raise TransportError(f"{name}: its data file {manifest.file_name} is missing")
+            data = data_path.read_bytes()
+            manifest.check_data(data, manifest.file_name)
+            notices = parse_jsonl(data, manifest.file_name)
+            failpoint("line.before-import")
+            result = import_batch(self.ledger, manifest, notices, "line", self.actor)
+            failpoint("line.after-import")
+        except (TransportError, DataFileError) as exc:
+            reason = str(exc) if isinstance(exc, TransportError) else "; ".join(str(p) for p in exc.problems[:20])
+            self._quarantine([manifest_path, self.folder / f"{batch_guess}{DATA_SUFFIX}"], batch_guess, reason)
+            return Received(name, "quarantined", batch_guess, reason=reason)
+        self._move([self.folder / manifest.file_name], "done")
+        failpoint("line.between-moves")
+        self._move([manifest_path], "done")
+        return Received(name, result.outcome, result.batch_id, result.count)
+
+    def _already_done(self, manifest: Manifest) -> bool:
+        row = self.ledger.db.execute("SELECT data_sha256 FROM batches WHERE batch_id = ?", (manifest.batch_id,)).fetchone()
+        return row is not None and row["data_sha256"] == manifest.sha256 and (self.folder / "done" / manifest.file_name).exists()
+
+    def _strays(self) -> list[Received]:
+        """Data files whose manifest never came, and files that are no part of any batch."""
+        out = []
+        for path in sorted(p for p in self.folder.iterdir() if p.is_file()):
+            if path.name.startswith(".") or path.name.endswith(MANIFEST_SUFFIX):
+                continue  # temporary files of a sender at work; manifests are handled above
+            if path.name.endswith(DATA_SUFFIX):
+                if (self.folder / path.name.replace(DATA_SUFFIX, MANIFEST_SUFFIX)).exists():
+                    continue
+                if time.time() - path.stat().st_mtime < self.orphan_seconds:
+                    continue  # the manifest may still come
+                reason = f"{path.name}: no manifest came within {self.orphan_seconds:g} s (the sender stopped midway?)"
+            else:
+                reason = f"{path.name}: not part of any batch (unknown file)"
+            self._quarantine([path], path.stem, reason)
+            out.append(Received(path.name, "quarantined", reason=reason))
+        return out
+
+    def _quarantine(self, paths: list[Path], stem: str, reason: str) -> None:
+        moved = self._move([p for p in paths if p.exists()], "quarantine")
+        note = self.folder / "quarantine" / f"{stem}.reason.txt"
+        counter = 1
+        while note.exists():
+            note = self.folder / "quarantine" / f"{stem}-{counter}.reason.txt"
+            counter += 1
+        atomic_write_bytes(note, (reason + "\n" + "\n".join(f"file: {p.name}" for p in moved) + "\n").encode("utf-8"))
+        with self.ledger.transaction():
+            self.ledger.audit(self.actor, "line.quarantined", stem, reason=reason, files=[p.name for p in moved])
+
+    def _move(self, paths: list[Path], sub: str) -> list[Path]:
+        moved = []
+        for path in paths:
+            target = self.folder / sub / path.name
+            counter = 1
+            while target.exists():
+                target = self.folder / sub / f"{path.name}.{counter}"
+                counter += 1
+            os.replace(path, target)
+            moved.append(target)
+        return moved
+

@@ -1,0 +1,153 @@
+"""What patterns 1 (shared folder) and 2 (USB media) share: the signed batch manifest and the one import path.
+
+A batch travels as its data file (the notice data format, docs/format.md) and a manifest:
+
+    {"format":"paperlink-batch-manifest","version":1,"batch_id":"B20261126-7K3Q","created":"…",
+     "files":[{"name":"B20261126-7K3Q.jsonl","size":12345,"sha256":"…","count":40}],
+     "key_id":"1a2b3c4d","signature":"<base64 Ed25519 over the manifest without its signature>"}
+
+`import_batch` is the single way line, media and (through the same ledger tables) paper notices enter the
+ledger: one transaction, the batch and all its notices, verified by the signature of a trusted key – so
+`paperlink export` writes them like confirmed paper records. A batch id seen before with the same data is
+a duplicate (nothing imported twice); with other data, a conflict.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from paperlink.errors import PaperlinkError
+from paperlink.failpoints import failpoint
+from paperlink.keys import key_id
+from paperlink.ledger import Ledger, now
+from paperlink.notice import Notice, canonical_json
+
+MANIFEST_FORMAT = "paperlink-batch-manifest"
+MANIFEST_VERSION = 1
+
+
+class TransportError(PaperlinkError):
+    """A delivered batch is incomplete, altered, unsigned, from an unknown key, or malformed."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A signed manifest of one batch and its data file."""
+
+    batch_id: str
+    created: str
+    file_name: str
+    size: int
+    sha256: str
+    count: int
+    key_id: str
+    signature: str = ""
+
+    def unsigned(self) -> dict[str, Any]:
+        """The manifest's JSON object without its signature (what is signed)."""
+        return {"format": MANIFEST_FORMAT, "version": MANIFEST_VERSION, "batch_id": self.batch_id,
+                "created": self.created,
+                "files": [{"name": self.file_name, "size": self.size, "sha256": self.sha256, "count": self.count}],
+                "key_id": self.key_id}
+
+    def to_bytes(self) -> bytes:
+        """The manifest file's bytes."""
+        return (canonical_json({**self.unsigned(), "signature": self.signature}) + "\n").encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes, name: str = "manifest") -> Manifest:
+        """Parse a manifest file; TransportError naming what is wrong."""
+        try:
+            obj = json.loads(data.decode("utf-8"))
+            if obj.get("format") != MANIFEST_FORMAT:
+                raise TransportError(f"{name}: not a paperlink batch manifest")
+            if obj.get("version") != MANIFEST_VERSION:
+                raise TransportError(f"{name}: manifest version {obj.get('version')} is not supported")
+            (entry,) = obj["files"]
+            return cls(str(obj["batch_id"]), str(obj["created"]), str(entry["name"]), int(entry["size"]),
+                       str(entry["sha256"]), int(entry["count"]), str(obj["key_id"]), str(obj.get("signature", "")))
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, TransportError):
+                raise
+            raise TransportError(f"{name}: the manifest is damaged or incomplete ({exc})") from None
+
+    def verify(self, trusted: Mapping[bytes, Ed25519PublicKey], name: str = "manifest") -> None:
+        """TransportError unless a trusted key signed exactly this manifest."""
+        if not self.signature:
+            raise TransportError(f"{name}: the manifest is not signed")
+        try:
+            public = trusted[bytes.fromhex(self.key_id)]
+        except (KeyError, ValueError):
+            raise TransportError(f"{name}: signed by key {self.key_id}, which this PC does not trust") from None
+        try:
+            public.verify(base64.b64decode(self.signature, validate=True),
+                          canonical_json(self.unsigned()).encode("utf-8"))
+        except (InvalidSignature, ValueError):
+            raise TransportError(f"{name}: the signature does not match (altered manifest)") from None
+
+    def check_data(self, data: bytes, name: str) -> None:
+        """TransportError unless `data` is exactly the file the manifest describes."""
+        if len(data) != self.size:
+            raise TransportError(f"{name}: {len(data)} bytes, the manifest says {self.size} (incomplete or altered)")
+        if hashlib.sha256(data).hexdigest() != self.sha256:
+            raise TransportError(f"{name}: the SHA-256 does not match the manifest (altered)")
+
+
+def sign_manifest(batch_id: str, file_name: str, data: bytes, count: int, private: Ed25519PrivateKey) -> Manifest:
+    """The signed manifest of a data file."""
+    unsigned = Manifest(batch_id, now(), file_name, len(data), hashlib.sha256(data).hexdigest(), count,
+                        key_id(private.public_key()).hex())
+    signature = private.sign(canonical_json(unsigned.unsigned()).encode("utf-8"))
+    return Manifest(**{**unsigned.__dict__, "signature": base64.b64encode(signature).decode("ascii")})
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What importing a delivered batch did: 'imported' or 'duplicate'."""
+
+    outcome: str
+    batch_id: str
+    count: int
+
+
+def import_batch(ledger: Ledger, manifest: Manifest, notices: Sequence[Notice], transport: str, actor: str,
+                 extra: Any = None) -> ImportResult:
+    """Import a verified batch in one transaction (see the module docstring). `extra(ledger)` runs inside it."""
+    if len(notices) != manifest.count:
+        raise TransportError(f"{manifest.file_name}: {len(notices)} notices, the manifest says {manifest.count}")
+    with ledger.transaction():
+        existing = ledger.db.execute("SELECT data_sha256 FROM batches WHERE batch_id = ?",
+                                     (manifest.batch_id,)).fetchone()
+        if existing is not None:
+            if existing["data_sha256"] != manifest.sha256:
+                raise TransportError(f"batch {manifest.batch_id} was imported before with other data")
+            ledger.audit(actor, f"{transport}.duplicate", manifest.batch_id, sha256=manifest.sha256)
+            if extra is not None:
+                extra(ledger)
+            return ImportResult("duplicate", manifest.batch_id, len(notices))
+        stamp = now()
+        ledger.db.execute("INSERT INTO batches (batch_id, transport, total, key_id, registered_at, registered_by,"
+                          " manifest_seen, data_sha256) VALUES (?,?,?,?,?,?,1,?)",
+                          (manifest.batch_id, transport, len(notices), manifest.key_id, stamp, actor, manifest.sha256))
+        for seq, notice in enumerate(notices, start=1):
+            cursor = ledger.db.execute(
+                "INSERT INTO notices (batch_id, seq, notice_id, record_json, digest, state, verified, updated_at)"
+                " VALUES (?,?,?,?,?, 'confirmed', 1, ?)",
+                (manifest.batch_id, seq, notice.notice_id, notice.canonical_json(), notice.digest(), stamp))
+            ledger.db.execute("INSERT INTO verifications (notice_row, method, entered_by, verified_by, verified_at)"
+                              " VALUES (?, ?, NULL, ?, ?)", (cursor.lastrowid, transport, f"key:{manifest.key_id}",
+                                                             stamp))
+        failpoint(f"{transport}.in-transaction")
+        ledger.audit(actor, f"{transport}.imported", manifest.batch_id, count=len(notices), sha256=manifest.sha256,
+                     key_id=manifest.key_id)
+        if extra is not None:
+            extra(ledger)
+    return ImportResult("imported", manifest.batch_id, len(notices))
