@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -496,6 +496,27 @@ def unbundle(ctx: Context, bundle_file: Path, passphrase_file: Path | None, cler
     except PaperlinkError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"batch {result.batch_id}: {result.outcome} ({result.count} notices)")
+
+
+@main.command()
+@pass_context
+def media(ctx: Context) -> None:
+    """Show the media register: every USB bundle written or read on this PC, who moved it and when.
+
+    \b
+    Example:
+      paperlink media
+    """
+    from paperlink.bundle import media_register
+    from paperlink.ledger import Ledger
+
+    with Ledger(ctx.home.ensure().ledger) as ledger:
+        records = media_register(ledger)
+    if not records:
+        click.echo("the media register is empty")
+    for r in records:
+        arrow = "written" if r.direction == "out" else "read"
+        click.echo(f"{r.at}  {r.batch_id}  {arrow:7}  {r.count:5} notices  {r.bundle_name}  by {r.clerk}")
 
 
 def _typed_items(trusted: dict) -> Iterator[ScanItem]:  # type: ignore[type-arg]

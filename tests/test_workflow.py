@@ -129,7 +129,7 @@ def test_unknown_key_needs_a_reviewer_with_a_reason(ledger: Ledger, clerks) -> N
         override(ledger, result.capture_id, suzuki, " ")
     row = override(ledger, result.capture_id, suzuki, "電話で法務省に確認済み")
     assert ledger.query("SELECT state, verified FROM notices WHERE id = ?", (row,))[0]["state"] == "confirmed"
-    entry = [e for e in ledger.audit_entries() if e.action == "notice.override"][0]
+    entry = next(e for e in ledger.audit_entries() if e.action == "notice.override")
     assert entry.actor == "suzuki" and entry.detail["reason"] == "電話で法務省に確認済み"
 
 
@@ -200,12 +200,12 @@ def test_same_clerk_allowed_only_by_setting(ledger: Ledger, clerks) -> None:
     submit_entry(ledger, row, raw(notice), None, tanaka)
     ledger.set_setting(SAME_CLERK_SETTING, "1", "admin")
     assert submit_entry(ledger, row, raw(notice), None, tanaka).state == "done"
-    done = [e for e in ledger.audit_entries() if e.action == "entry.done"][0]
+    done = next(e for e in ledger.audit_entries() if e.action == "entry.done")
     assert done.detail["same_clerk"] is True
 
 
 def test_processing_report_lists_every_notice(ledger: Ledger, clerks, printed) -> None:
-    tanaka, suzuki = clerks
+    tanaka, _suzuki = clerks
     register(ledger, printed)
     scan_text(ledger, printed.sheets[0].qr_texts[0])
     confirm(ledger, row_of(ledger, 1), tanaka)
