@@ -519,6 +519,91 @@ def media(ctx: Context) -> None:
         click.echo(f"{r.at}  {r.batch_id}  {arrow:7}  {r.count:5} notices  {r.bundle_name}  by {r.clerk}")
 
 
+@main.command("backup")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The backup file to write (must not exist).")
+@_clerk_option
+@pass_context
+def backup_command(ctx: Context, output: Path, clerk: str) -> None:
+    """Back up the ledger (SQLite online backup), verified by reopening the copy.
+
+    \b
+    Example:
+      paperlink backup -o /media/backup/paperlink-2026-11-26.sqlite3
+    """
+    from paperlink.ledger import Ledger
+    from paperlink.maintenance import backup
+
+    try:
+        with Ledger(ctx.home.ensure().ledger) as ledger:
+            result = backup(ledger, output, clerk)
+    except PaperlinkError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backup written and verified: {result.path} (schema {result.schema_version}, "
+               f"{result.notices} notices, {result.audit_entries} audit entries)")
+
+
+@main.command()
+@click.option("--days", type=click.IntRange(1, 3650), help="Set the retention period (days after export).")
+@click.option("--apply", "apply_now", is_flag=True, help="Erase the personal data of expired batches now.")
+@_clerk_option
+@pass_context
+def retention(ctx: Context, days: int | None, apply_now: bool, clerk: str) -> None:
+    """Show or set the retention period, and erase personal data of batches exported longer ago.
+
+    The facts stay: which notice, when, by whom. Every change and erasure is audited.
+
+    \b
+    Example:
+      paperlink retention --days 90
+      paperlink retention --apply
+    """
+    from paperlink.ledger import Ledger
+    from paperlink.maintenance import RETENTION_SETTING, erase_expired, expired_batches, retention_days
+
+    home = ctx.home.ensure()
+    with Ledger(home.ledger) as ledger:
+        if days is not None:
+            ledger.set_setting(RETENTION_SETTING, str(days), clerk)
+        click.echo(f"retention: personal data is erased {retention_days(ledger)} days after export")
+        expired = expired_batches(ledger)
+        if not apply_now:
+            click.echo(f"{len(expired)} batch(es) due for erasure" + (": " + ", ".join(expired) if expired else ""))
+            return
+        result = erase_expired(ledger, home.root, clerk)
+    click.echo(f"erased {result.notices} notices of {len(result.batches)} batch(es), {result.files} file(s)")
+
+
+@main.group()
+def audit() -> None:
+    """The hash-chained audit log.
+
+    \b
+    Example:
+      paperlink audit verify
+    """
+
+
+@audit.command("verify")
+@pass_context
+def audit_verify(ctx: Context) -> None:
+    """Check the audit log's hash chain; exit 1 naming the first broken entry.
+
+    \b
+    Example:
+      paperlink audit verify
+    """
+    from paperlink.ledger import Ledger
+
+    with Ledger(ctx.home.ensure().ledger) as ledger:
+        broken = ledger.verify_audit()
+        total = len(ledger.audit_entries())
+    if broken is not None:
+        click.echo(f"audit chain BROKEN at entry {broken} (of {total}): the log was altered from there on")
+        sys.exit(1)
+    click.echo(f"audit chain intact: {total} entries")
+
+
 def _typed_items(trusted: dict) -> Iterator[ScanItem]:  # type: ignore[type-arg]
     from paperlink.scanning import interpret
     from paperlink.wedge import WedgeInputError, normalise_wedge

@@ -146,6 +146,10 @@ MIGRATIONS: tuple[str, ...] = (
         at TEXT NOT NULL
     );
     """,
+    # 4: erasure of personal data after the retention period
+    """
+    ALTER TABLE batches ADD COLUMN erased_at TEXT;
+    """,
 )
 
 GENESIS = "0" * 64

@@ -50,11 +50,11 @@ def ledger(home: Path):
 def test_ledger_schema_is_versioned_and_reopens(home: Path) -> None:
     path = home / "l.sqlite3"
     with Ledger(path) as first:
-        assert first.schema_version == 3
+        assert first.schema_version == 4
         assert first.query("PRAGMA journal_mode")[0][0] == "wal"
         assert first.query("PRAGMA foreign_keys")[0][0] == 1
     with Ledger(path) as again:
-        assert again.schema_version == 3
+        assert again.schema_version == 4
     db = sqlite3.connect(path)
     db.execute("PRAGMA user_version = 99")
     db.commit()
