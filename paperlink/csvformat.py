@@ -88,7 +88,9 @@ def parse_csv(data: bytes, name: str) -> list[Notice]:
     col = _Collector(name)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        head = next(reader)
+        head = next(reader, None)
+        if head is None:
+            raise DataFileError([_problem(name, 1, "(file)", "empty_file")])
         unknown = [c for c in head if c not in COLUMNS]
         missing = [c for c in COLUMNS if c not in head and not c.startswith("before_")]
         if unknown:

@@ -3,8 +3,10 @@
 A verified manifest registers its batch and every expected notice (`n/N`, notice id, short hash); a
 verified sheet fills its notice's record (state 読取済). The same sheet twice is a duplicate, never a
 second notice; a sheet that contradicts what the ledger knows (another record for the same `n/N`, a hash
-that differs from the manifest's) is a conflict and changes nothing but the log. Every capture, whatever
-its outcome, is kept and audited – each in one transaction.
+that differs from the manifest's) is a conflict; a sheet whose signature fails is rejected. None of these
+changes a notice or a batch: the attempt is only kept as a capture with its outcome, audited, so a
+reviewer can see it (and, for a failed signature, accept it with a reason). Input that holds no paperlink
+code at all (a blank page, a broken file, another program's QR code) leaves no trace in the ledger.
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ def record_item(ledger: Ledger, item: ScanItem, channel: str, actor: str) -> Int
 
 
 def _record(ledger: Ledger, item: ScanItem, channel: str, actor: str) -> IntakeResult:
+    if item.sheet is None and item.manifest is None:
+        # no paperlink code at all (blank page, unreadable file, another program's QR): nothing to keep
+        return IntakeResult("rejected", item.error or "no paperlink code", page=item.page)
     if item.sheet is not None and item.verified:
         try:
             result = _record_sheet(ledger, item.sheet, actor)

@@ -76,3 +76,21 @@ def record() -> Callable[..., dict[str, Any]]:
 def sample_notices() -> list:  # type: ignore[type-arg]
     """200 generated notices covering every event and category."""
     return generate(SampleOptions(count=200, seed=3, notice_date=dt.date(2026, 11, 26)))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
+    """Print how many generated inputs each fuzz target ran (issue: 'print the counts')."""
+    import sys
+
+    counts: dict[str, int] = {}
+    for name in ("tests.test_fuzz", "test_fuzz"):
+        module = sys.modules.get(name)
+        if module is not None:
+            counts.update(getattr(module, "COUNTS", {}))
+    web = sys.modules.get("tests.web.test_fuzz_upload") or sys.modules.get("test_fuzz_upload")
+    if web is not None:
+        counts.update(getattr(web, "COUNTS", {}))
+    if counts:
+        terminalreporter.section("fuzz counts")
+        for target, n in sorted(counts.items()):
+            terminalreporter.write_line(f"{target}: {n} generated inputs")
