@@ -308,8 +308,8 @@ def webcam_frame(image: Image.Image, box: Box, seed: int) -> Image.Image:
 
     The region (the code and about half a code's width of the sheet around it) is scaled so the code spans
     0.3–0.38 of the frame height, put on a darker desk at a random place, tilted by a random perspective
-    (corners moved up to 5 % of the frame) and rotated up to ±8°, then blurred (σ 0.5–1.3 px), lit
-    unevenly, given sensor noise (σ 3–9) and MJPEG-compressed at quality 70–85.
+    (corners moved up to 5 % of the frame) and rotated up to ±8°, then blurred (σ 0.6–2 px), lit
+    unevenly, given sensor noise (σ 3–12) and MJPEG-compressed at quality 70–85.
     """
     rng = random.Random(f"frame/{seed}")
     fw, fh = FRAME_SIZE
@@ -328,10 +328,10 @@ def webcam_frame(image: Image.Image, box: Box, seed: int) -> Image.Image:
     frame = frame.rotate(rng.uniform(-8, 8), Image.Resampling.BICUBIC, center=(left + code_x + code_w / 2, top + code_y + code_h / 2),
                          fillcolor=80)
     frame = _warp(frame, [(rng.uniform(-0.05, 0.05) * fw, rng.uniform(-0.05, 0.05) * fh) for _ in range(4)], fill=80)
-    frame = frame.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 1.3)))
+    frame = frame.filter(ImageFilter.GaussianBlur(rng.uniform(0.6, 2.0)))
     field = _light_field(FRAME_SIZE, rng, rng.uniform(0.55, 0.85), rng.uniform(0.15, 0.35))
     pixels = np.asarray(frame, dtype=np.float32) * field
-    frame = _to_image(pixels + _np_rng(rng).normal(0, rng.uniform(3, 9), pixels.shape))
+    frame = _to_image(pixels + _np_rng(rng).normal(0, rng.uniform(3, 12), pixels.shape))
     buffer = io.BytesIO()
     frame.save(buffer, "JPEG", quality=rng.randint(70, 85))
     return Image.open(io.BytesIO(buffer.getvalue())).convert("L")

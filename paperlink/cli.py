@@ -661,5 +661,164 @@ def _write(notices: list, output: Path, encoding: str) -> None:  # type: ignore[
         raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
+# -- clerks, export, the entry screen ---------------------------------------------------------------
+
+DEFAULT_PORT = 8765
+DEMO_USERS = (("demo-entry", "デモ 入力", ("entry",)), ("demo-review", "デモ 審査", ("entry", "review")))
+DEMO_PASSWORD = "paperlink-demo"
+
+
+@main.group()
+def users() -> None:
+    """Clerks' accounts (roles: entry 入力, review 審査, admin 管理).
+
+    \b
+    Example:
+      paperlink users add tanaka --name "田中 花子" --role entry --role review
+    """
+
+
+@users.command("add")
+@click.argument("login")
+@click.option("--name", "display_name", required=True, help="The clerk's name as shown on screen and in the log.")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(["entry", "review", "admin"]),
+              help="A role (repeat for several).")
+@click.option("--password-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read the password from this file's first line instead of asking (for scripts and tests).")
+@pass_context
+def users_add(ctx: Context, login: str, display_name: str, roles: tuple[str, ...], password_file: Path | None) -> None:
+    """Create a clerk's account; the password is asked twice (or read from --password-file).
+
+    \b
+    Example:
+      paperlink users add tanaka --name "田中 花子" --role entry
+    """
+    from paperlink.ledger import Ledger
+    from paperlink.users import UserError, add_user
+
+    if password_file is not None:
+        try:
+            password = password_file.read_text("utf-8").splitlines()[0] if password_file.stat().st_size else ""
+        except OSError as exc:
+            raise click.ClickException(f"cannot read {password_file}: {exc.strerror or exc}") from None
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        with Ledger(ctx.home.ensure().ledger) as ledger:
+            user = add_user(ledger, login, display_name, set(roles), password, actor="cli")
+    except (UserError, PaperlinkError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"added {user.login} ({user.display_name}): {', '.join(sorted(user.roles))}")
+
+
+@main.command("export")
+@click.option("--batch", "batch_ids", multiple=True, help="A batch to export (repeat; default: every batch whose "
+              "notices are all verified and that was not exported yet).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The file to write.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV (UTF-8 with BOM) instead of the notice data format.")
+@click.option("--cp932", is_flag=True, help="CSV in Shift_JIS (cp932) for older register systems (implies --csv).")
+@click.option("--clerk", default="cli", show_default=True, help="Who exports (for the audit log).")
+@pass_context
+def export_command(ctx: Context, batch_ids: tuple[str, ...], output: Path, as_csv: bool, cp932: bool,
+                   clerk: str) -> None:
+    """Write verified notices in the notice data format (or CSV) and record the export.
+
+    \b
+    Example:
+      paperlink export -o verified.jsonl
+      paperlink export --batch B20261126-7K3Q -o old-system.csv --cp932
+    """
+    from paperlink.export import export
+    from paperlink.ledger import Ledger
+
+    fmt = "csv-cp932" if cp932 else "csv" if as_csv else "jsonl"
+    try:
+        with Ledger(ctx.home.ensure().ledger) as ledger:
+            result = export(ledger, list(batch_ids) or None, output, fmt, clerk)
+    except PaperlinkError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    click.echo(f"exported {result.count} notice(s) of {', '.join(result.batch_ids)} to {output}")
+
+
+def _serve(home: Home, port: int) -> None:
+    from werkzeug.serving import run_simple
+
+    from paperlink.web import create_app
+
+    app = create_app({"HOME": str(home.root)})
+    click.echo(f"paperlink: open http://127.0.0.1:{port}/ in the browser (Ctrl+C stops)")
+    run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(1024, 65535), default=DEFAULT_PORT, show_default=True,
+              help="Port on 127.0.0.1 (the screen is never offered to other computers).")
+@pass_context
+def serve(ctx: Context, port: int) -> None:
+    """Start the entry screen on this PC only (127.0.0.1).
+
+    \b
+    Example:
+      paperlink serve --port 8765
+    """
+    _serve(ctx.home.ensure(), port)
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(1024, 65535), default=DEFAULT_PORT, show_default=True,
+              help="Port on 127.0.0.1.")
+@click.option("--count", type=click.IntRange(1, 100), default=12, show_default=True, help="Sample notices.")
+@click.option("--no-serve", is_flag=True, help="Prepare the demo data directory and stop.")
+@pass_context
+def demo(ctx: Context, port: int, count: int, no_serve: bool) -> None:
+    """Everything at once on sample data: keys, demo clerks, a printed batch registered, the screen.
+
+    \b
+    Example:
+      paperlink --home /tmp/paperlink-demo demo
+    """
+    from paperlink.intake import record_items
+    from paperlink.ledger import Ledger
+    from paperlink.printing import print_batch, write_pdf
+    from paperlink.scanning import interpret
+    from paperlink.users import add_user, get_user
+    from paperlink.web.capture import OFFICE_MUNICIPALITY_SETTING
+
+    home = ctx.home.ensure()
+    store = KeyStore(home)
+    folder = home.root / "demo"
+    pdf = folder / "batch.pdf"
+    try:
+        if not store.has_signing_key():
+            store.init()
+        with Ledger(home.ledger) as ledger:
+            for login, name, roles in DEMO_USERS:
+                if get_user(ledger, login) is None:
+                    add_user(ledger, login, name, set(roles), DEMO_PASSWORD, actor="demo")
+            if not pdf.exists():
+                notices = generate(SampleOptions(count=count, seed=7, notice_date=dt.date.today()))
+                folder.mkdir(parents=True, exist_ok=True)
+                write_notices(notices, folder / "notices.jsonl")
+                result = print_batch(notices, store.signing_key())
+                write_pdf(result, pdf)
+                if ledger.setting(OFFICE_MUNICIPALITY_SETTING) is None:
+                    ledger.set_setting(OFFICE_MUNICIPALITY_SETTING, notices[0].municipality_code, "demo")
+                cover = result.cover.manifest_qr_texts if result.cover else ()
+                items = [interpret(text, str(pdf), 1, store.trusted()) for text in cover]
+                record_items(ledger, items, "file", "demo")
+                click.echo(f"batch {result.batch_id}: {len(notices)} notices printed to {pdf}; cover registered")
+            else:
+                click.echo(f"demo batch already printed: {pdf}")
+    except PaperlinkError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"data directory: {home.root}")
+    click.echo(f"clerks: {', '.join(login for login, _, _ in DEMO_USERS)} – password {DEMO_PASSWORD} (demo only)")
+    click.echo(f"scan or show the sheets of {pdf} to the screen, or type one twice (手入力)")
+    if not no_serve:
+        _serve(home, port)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
