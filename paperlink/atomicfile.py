@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from paperlink.failpoints import failpoint
+
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o644) -> None:
     """Write `data` to `path` atomically: the file is either the old one or the whole new one."""
@@ -13,7 +15,9 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            handle.write(data[: len(data) // 2])
+            failpoint("atomic.mid-write")
+            handle.write(data[len(data) // 2:])
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
@@ -21,6 +25,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _sweep_stale(target)
     try:
         dir_fd = os.open(target.parent, os.O_RDONLY)
     except OSError:
@@ -31,3 +36,18 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o
         pass  # some file systems (e.g. FAT on USB media) cannot fsync a directory
     finally:
         os.close(dir_fd)
+
+
+STALE_SECONDS = 60.0
+
+
+def _sweep_stale(target: Path) -> None:
+    """Remove temporary files an earlier, killed write to the same target left behind."""
+    import time
+
+    for leftover in target.parent.glob(f".{target.name}.*.part"):
+        try:
+            if time.time() - leftover.stat().st_mtime > STALE_SECONDS:
+                leftover.unlink()
+        except OSError:
+            pass  # gone already, or not ours to remove

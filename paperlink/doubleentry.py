@@ -19,6 +19,7 @@ from typing import Any
 from paperlink.checkcodes import normalise_check_code, record_check_code
 from paperlink.confirm import WorkflowError, notice_row
 from paperlink.errors import FieldError, NoticeInvalid, field_error
+from paperlink.failpoints import failpoint
 from paperlink.fields import BEFORE_KEYS, FIELD_BY_KEY, FIELDS, FieldProblem
 from paperlink.ledger import Ledger, now
 from paperlink.notice import Notice, parse_notice
@@ -93,6 +94,7 @@ def submit_entry(ledger: Ledger, row_id: int, raw: dict[str, Any], check_code: s
         if first["clerk"] == clerk.login and ledger.setting(SAME_CLERK_SETTING, "0") != "1":
             raise WorkflowError("二回目の入力は一回目と別の職員が行ってください（設定で同一職員を許可できます）")
         _store(ledger, row_id, 2, notice, check_code, clerk)
+        failpoint("entry.in-transaction")
         differences = _differences(json.loads(first["record_json"]), notice.record())
         if not differences:
             _finish(ledger, row, notice, str(first["clerk"]), clerk, same=first["clerk"] == clerk.login)

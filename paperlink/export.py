@@ -20,6 +20,7 @@ from paperlink.atomicfile import atomic_write_bytes
 from paperlink.csvformat import dumps_csv
 from paperlink.dataformat import dumps_notices
 from paperlink.errors import ExportError
+from paperlink.failpoints import failpoint
 from paperlink.ledger import Ledger, now
 from paperlink.notice import Notice, parse_notice
 
@@ -87,11 +88,13 @@ def export(ledger: Ledger, batch_ids: Sequence[str] | None, path: str | os.PathL
     data = render_export(notices, fmt)
     target = Path(path)
     atomic_write_bytes(target, data)
+    failpoint("export.after-write")
     digest = hashlib.sha256(data).hexdigest()
     with ledger.transaction():
         for batch_id in chosen:
             ledger.db.execute("INSERT INTO exports (batch_id, format, file_name, sha256, exported_at, clerk)"
                               " VALUES (?,?,?,?,?,?)", (batch_id, fmt, target.name, digest, now(), clerk))
+        failpoint("export.in-transaction")
         ledger.audit(clerk, "export.written", ",".join(chosen), format=fmt, file=target.name, sha256=digest,
                      count=len(notices))
     return ExportResult(tuple(chosen), len(notices), target, digest)

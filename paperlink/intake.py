@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from paperlink.failpoints import failpoint
 from paperlink.ledger import Ledger, now
 from paperlink.payload import ManifestPayload, SheetPayload
 from paperlink.scanning import ScanItem
@@ -46,6 +47,7 @@ def record_items(ledger: Ledger, items: Iterable[ScanItem], channel: str, actor:
     items = list(items)  # decode before taking the write lock
     with ledger.transaction():
         results = [_record(ledger, item, channel, actor) for item in items]
+        failpoint("capture.in-transaction")
         if then is not None:
             then(results)
     return results

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from paperlink.failpoints import failpoint
 from paperlink.intake import IntakeResult, record_items
 from paperlink.ledger import Ledger, now
 from paperlink.scanning import scan_paths
@@ -103,6 +104,7 @@ class ScanFolder:
         results = tuple(record_items(self.ledger, scan_paths([path], self.trusted), "folder", self.actor,
                                      then=remember_file))
         outcome, reason = str(verdict["outcome"]), verdict["reason"]
+        failpoint("scan_folder.before-move")
         if outcome == "failed":
             target = self._move(path, "failed")
             target.with_name(target.name + ".reason.txt").write_text((reason or "nothing was read") + "\n", "utf-8")
