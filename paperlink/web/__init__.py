@@ -1,0 +1,122 @@
+"""The entry screen: a local Flask application over the paperlink core (bound to 127.0.0.1).
+
+`create_app(test_config=None)` is the application factory; each area is one blueprint (auth, batches,
+capture, confirm, entry, export, audit). Views parse input, call the core and turn its errors into
+Japanese flash messages or HTTP 400s; no rule of the notice format lives here.
+
+Templates live in the repository's top-level `templates/` (the design card fixes that). From a checkout
+they are found next to the package; an installed wheel carries a copy as data files under
+`<prefix>/share/paperlink/templates` (see `[tool.setuptools.data-files]` in pyproject.toml) and
+`template_folder()` finds that. Static files (CSS/JS) are package data of `paperlink.web`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sysconfig
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, flash, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers.response import Response as BaseResponse
+
+from paperlink.home import Home
+
+MAX_UPLOAD_MB = 50
+csrf = CSRFProtect()
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "media-src 'self' blob: mediastream:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+       "frame-ancestors 'none'; form-action 'self'")
+
+
+def template_folder() -> Path:
+    """The templates/ folder: the checkout's top-level one, else the copy installed as data files."""
+    candidates = [Path(__file__).resolve().parents[2] / "templates",
+                  Path(sysconfig.get_path("data")) / "share" / "paperlink" / "templates"]
+    for candidate in candidates:
+        if (candidate / "base.html").is_file():
+            return candidate
+    raise RuntimeError("paperlink's templates/ folder was not found (checked: "
+                       + ", ".join(str(c) for c in candidates) + ")")
+
+
+def secret_key(home: Home) -> str:
+    """The session signing key: generated once into the data directory (mode 0600), then reused."""
+    path = home.root / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text("ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(secrets.token_hex(32) + "\n")
+    return path.read_text("ascii").strip()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The application for one data directory (test_config may set HOME and override settings)."""
+    app = Flask(__name__, template_folder=str(template_folder()), static_folder="static")
+    config = dict(test_config or {})
+    home = Home.resolve(config.pop("HOME", None)).ensure()
+    app.config.from_mapping(
+        HOME=str(home.root),
+        SECRET_KEY=secret_key(home),
+        MAX_CONTENT_LENGTH=MAX_UPLOAD_MB * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_NAME="paperlink_session",
+        WTF_CSRF_TIME_LIMIT=None,  # a clerk keeps a page open all day; the token lives as long as the session
+        WTF_CSRF_SSL_STRICT=False,
+        SEND_FILE_MAX_AGE_DEFAULT=0,
+    )
+    app.config.update(config)
+    csrf.init_app(app)
+
+    from paperlink.web import db
+
+    db.init_app(app)
+
+    from paperlink.web import audit, auth, batches, capture, confirm, entry, export
+
+    for module in (auth, batches, capture, confirm, entry, export, audit):
+        app.register_blueprint(module.bp)
+    app.add_url_rule("/", endpoint="index", view_func=lambda: redirect(url_for("batches.board")))
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Permissions-Policy"] = "camera=(self), microphone=(), geolocation=()"
+        if not request.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        message = "画面の有効期限が切れたか、不正な送信です。ページを再読み込みしてからもう一度操作してください。"
+        if request.is_json or request.mimetype.startswith("image/"):
+            return message, 400
+        return render_template("error.html", message=message), 400
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge) -> tuple[str, int] | BaseResponse:
+        message = f"ファイルが大きすぎます（1回に送れるのは合計 {MAX_UPLOAD_MB} MB までです）。分けて取り込んでください。"
+        if request.path == url_for("capture.files"):
+            flash(message, "error")
+            return redirect(url_for("capture.files"))
+        return render_template("error.html", message=message), 413
+
+    @app.errorhandler(403)
+    def forbidden(error: Exception) -> tuple[str, int]:
+        return render_template("error.html", message="この操作の権限がありません。"), 403
+
+    @app.errorhandler(404)
+    def not_found(error: Exception) -> tuple[str, int]:
+        return render_template("error.html", message="ページが見つかりません。"), 404
+
+    return app

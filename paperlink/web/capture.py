@@ -1,0 +1,237 @@
+"""Capture, three ways – webcam frames, scanned files (and the scan folder), a handheld wedge scanner.
+
+Every way ends in the same place: each decoded code is interpreted by the core (`scanning.interpret`) and
+recorded (`intake.record_items`), and the clerk is sent to the confirm screen of that notice.
+
+What is recorded: every code that is a paperlink sheet or cover, whatever its verification (a sheet with
+an unknown key or a failed signature is kept as a rejected capture, so that a reviewer can look at it and
+override). What is only reported, never written: pages without a code, codes that are not paperlink's,
+files that are not images, scanner input that cannot be read, and sheets addressed to another
+municipality than the office's (setting `office.municipality_code`, when set).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers.response import Response
+
+from paperlink.decode import decode, decode_frame
+from paperlink.intake import IntakeResult, record_items
+from paperlink.ledger import Ledger
+from paperlink.pages import ScanInputError, pages_of
+from paperlink.scanning import ScanItem, interpret
+from paperlink.watch import ScanFolder
+from paperlink.web.auth import current_user, role_required
+from paperlink.web.db import captures_dir, get_ledger, home, trusted
+from paperlink.web.texts import OUTCOME_LABELS, item_label, outcome_message, scan_error_ja
+from paperlink.wedge import WedgeInputError, normalise_wedge
+
+bp = Blueprint("capture", __name__, url_prefix="/capture")
+
+OFFICE_MUNICIPALITY_SETTING = "office.municipality_code"
+SNAPSHOT_WIDTH = 1200
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One line of a capture's result: what was read, what it did, and where to go next."""
+
+    source: str
+    page: int
+    label: str
+    message: str
+    ok: bool
+    url: str | None = None
+    capture_id: int | None = None
+    manual: bool = False
+
+
+def _jpeg(image: Any) -> bytes:
+    """A page image as a JPEG no wider than SNAPSHOT_WIDTH (for the confirm screen)."""
+    picture = image.convert("L")
+    if picture.width > SNAPSHOT_WIDTH:
+        picture = picture.resize((SNAPSHOT_WIDTH, round(picture.height * SNAPSHOT_WIDTH / picture.width)))
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def _foreign_municipality(ledger: Ledger, item: ScanItem) -> str | None:
+    """A Japanese message if the item is a sheet for another municipality than the office's."""
+    office = ledger.setting(OFFICE_MUNICIPALITY_SETTING)
+    if office and item.sheet is not None and item.sheet.notice.municipality_code != office:
+        return (f"この通知は別の市区町村（{item.sheet.notice.municipality_code}）宛てです（この窓口は {office}）。"
+                "取り込みませんでした。送付元に確認してください。")
+    return None
+
+
+def _total(ledger: Ledger, batch_id: str | None) -> int | None:
+    if batch_id is None:
+        return None
+    row = ledger.db.execute("SELECT total FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
+    return int(row["total"]) if row else None
+
+
+def _url(ledger: Ledger, result: IntakeResult) -> str | None:
+    if result.outcome in ("new", "duplicate") and result.batch_id and result.seq:
+        row = ledger.db.execute("SELECT id FROM notices WHERE batch_id = ? AND seq = ?",
+                                (result.batch_id, result.seq)).fetchone()
+        return url_for("confirm.notice", row_id=row["id"]) if row else None
+    if result.outcome == "registered":
+        return url_for("batches.board")
+    if result.outcome == "rejected" and result.capture_id and result.seq:
+        return url_for("confirm.capture", capture_id=result.capture_id)
+    return None
+
+
+def record_scanned(ledger: Ledger, scanned: Iterable[tuple[ScanItem, bytes | None]], channel: str) -> list[Outcome]:
+    """Record what is recordable (see the module docstring), keep page images, and describe every item."""
+    pairs = list(scanned)
+    outcomes: list[Outcome | None] = [None] * len(pairs)
+    to_record: list[tuple[int, ScanItem, bytes | None]] = []
+    for index, (item, image) in enumerate(pairs):
+        foreign = _foreign_municipality(ledger, item)
+        if foreign:
+            outcomes[index] = Outcome(item.source, item.page, OUTCOME_LABELS["foreign"], foreign, False)
+        elif item.sheet is None and item.manifest is None:
+            outcomes[index] = Outcome(item.source, item.page, item_label(item), scan_error_ja(item.error), False,
+                                      url_for("entry.index") if item.text is None and item.page else None,
+                                      manual=item.text is None and item.page > 0)
+        else:
+            to_record.append((index, item, image))
+    if to_record:
+        results = record_items(ledger, [item for _, item, _ in to_record], channel, current_user().login)
+        for (index, item, image), result in zip(to_record, results, strict=True):
+            if image is not None and result.capture_id:
+                (captures_dir() / f"{result.capture_id}.jpg").write_bytes(image)
+            outcomes[index] = Outcome(item.source, item.page, OUTCOME_LABELS[result.outcome],
+                                      outcome_message(result, _total(ledger, result.batch_id)),
+                                      result.outcome in ("new", "duplicate", "registered"), _url(ledger, result),
+                                      result.capture_id)
+    return [o for o in outcomes if o is not None]
+
+
+# -- webcam ---------------------------------------------------------------------------------------
+
+
+@bp.route("/camera")
+@role_required("entry")
+def camera() -> str:
+    """The webcam page: live preview, a frame posted every ~150 ms."""
+    return render_template("capture/camera.html")
+
+
+@bp.route("/frame", methods=["POST"])
+@role_required("entry")
+def frame() -> Response | tuple[Response, int]:
+    """One camera frame (JPEG body): {"found": false} fast, or what the code found did and where to go."""
+    from PIL import Image, UnidentifiedImageError
+
+    data = request.get_data(cache=False)
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError):
+        return jsonify(found=False, error="カメラの画像を読めませんでした。"), 400
+    codes = decode_frame(image)
+    if not codes:
+        return jsonify(found=False)
+    keys = trusted()
+    items = [(interpret(code.text, "webcam", 1, keys), data) for code in codes]
+    outcomes = record_scanned(get_ledger(), items, "webcam")
+    best = next((o for o in outcomes if o.ok and o.url), None) or next((o for o in outcomes if o.url), outcomes[0])
+    return jsonify(found=True, ok=best.ok, label=best.label, message=best.message, next=best.url)
+
+
+# -- files and the scan folder --------------------------------------------------------------------
+
+
+def _file_items(name: str, path: Path) -> list[tuple[ScanItem, bytes | None]]:
+    """Every code on every page of one uploaded file, with the page image (as scan_paths, keeping images)."""
+    keys = trusted()
+    out: list[tuple[ScanItem, bytes | None]] = []
+    try:
+        for page in pages_of(path):
+            if page.image is None:
+                out.append((ScanItem(name, page.number, error=page.error), None))
+                continue
+            codes = decode(page.image, page.number)
+            picture = _jpeg(page.image)
+            if not codes:
+                out.append((ScanItem(name, page.number, error="no QR code could be read on this page"), None))
+            out.extend((interpret(code.text, name, page.number, keys), picture) for code in codes)
+    except ScanInputError as exc:
+        out.append((ScanItem(name, 0, error=str(exc)), None))
+    return out
+
+
+@bp.route("/files", methods=["GET", "POST"])
+@role_required("entry")
+def files() -> str | tuple[str, int]:
+    """Upload scanned images / PDFs (several at once); every page's result is listed."""
+    if request.method == "GET":
+        return render_template("capture/files.html", outcomes=None)
+    uploads = [f for f in request.files.getlist("files") if f.filename]
+    if not uploads:
+        flash("ファイルを選んでください。", "error")
+        return render_template("capture/files.html", outcomes=None), 400
+    outcomes: list[Outcome] = []
+    tmp = home().root / "tmp"
+    tmp.mkdir(exist_ok=True, mode=0o700)
+    ledger = get_ledger()
+    for upload in uploads:
+        name = Path(upload.filename or "upload").name
+        fd, temp_name = tempfile.mkstemp(dir=tmp, suffix=".upload")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                upload.save(out)
+            outcomes.extend(record_scanned(ledger, _file_items(name, Path(temp_name)), "file"))
+        finally:
+            Path(temp_name).unlink(missing_ok=True)
+    bad = any(not o.ok for o in outcomes)
+    return render_template("capture/files.html", outcomes=outcomes), 200 if not bad or any(o.ok for o in outcomes) else 400
+
+
+@bp.route("/folder", methods=["POST"])
+@role_required("entry")
+def folder() -> str:
+    """Import the watched scan folder (<home>/scans) now."""
+    scan_folder = ScanFolder(home().scans, get_ledger(), trusted(), actor=current_user().login, stable_seconds=0)
+    done = scan_folder.poll()
+    return render_template("capture/files.html", outcomes=None, folder=done, folder_path=str(scan_folder.root))
+
+
+# -- handheld scanner (keyboard wedge) ------------------------------------------------------------
+
+
+@bp.route("/wedge", methods=["GET", "POST"])
+@role_required("entry")
+def wedge() -> str | Response | tuple[str, int]:
+    """A focused input that a handheld 2D scanner types into; Enter submits."""
+    if request.method == "GET":
+        return render_template("capture/wedge.html")
+    typed = request.form.get("code", "")
+    if not typed.strip():
+        flash("スキャナーで用紙の QR コードを読み取ってください（入力欄が空です）。", "error")
+        return render_template("capture/wedge.html"), 400
+    try:
+        text = normalise_wedge(typed)
+    except WedgeInputError as exc:
+        flash(str(exc), "error")
+        return render_template("capture/wedge.html"), 400
+    item = interpret(text, "wedge", 1, trusted())
+    outcome = record_scanned(get_ledger(), [(item, None)], "wedge")[0]
+    flash(outcome.message, "info" if outcome.ok else "error")
+    if outcome.url and outcome.url != url_for("batches.board"):
+        return redirect(outcome.url)
+    if outcome.ok:
+        return redirect(url_for("capture.wedge"))
+    return render_template("capture/wedge.html", outcome=outcome), 400

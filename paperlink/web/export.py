@@ -1,0 +1,85 @@
+"""Export (審査): verified batches written to <home>/exports/ in the data format or CSV, offered for download;
+the 処理結果一覧 PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from werkzeug.wrappers.response import Response
+
+from paperlink import export as core
+from paperlink.errors import ExportError
+from paperlink.web.auth import current_user, role_required
+from paperlink.web.db import exports_dir, get_ledger
+
+bp = Blueprint("export", __name__, url_prefix="/export")
+
+FORMAT_LABELS = {"jsonl": "通知データ（JSONL）", "csv": "CSV（UTF-8）", "csv-cp932": "CSV（Shift_JIS / cp932）"}
+SUFFIX = {"jsonl": ".jsonl", "csv": ".csv", "csv-cp932": ".cp932.csv"}
+
+
+def file_name(batch_ids: list[str], fmt: str) -> str:
+    """A file name that says what is inside and when it was written."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    head = batch_ids[0] if len(batch_ids) == 1 else f"{len(batch_ids)}batches"
+    return f"{head}-{stamp}{SUFFIX[fmt]}"
+
+
+@bp.route("/")
+@role_required("review")
+def page() -> str:
+    """Exportable batches, the buttons, the files written so far, and every batch for the report."""
+    ledger = get_ledger()
+    batches = ledger.query("SELECT batch_id, total, registered_at FROM batches ORDER BY registered_at DESC")
+    exported = ledger.query("SELECT * FROM exports ORDER BY id DESC LIMIT 50")
+    return render_template("export/page.html", exportable=core.exportable_batches(ledger), batches=batches,
+                           exported=exported, formats=FORMAT_LABELS)
+
+
+@bp.route("/", methods=["POST"])
+@role_required("review")
+def write() -> Response | tuple[str, int]:
+    """Write the chosen batches (default: every exportable one) in the chosen format."""
+    fmt = request.form.get("format", "jsonl")
+    if fmt not in core.FORMATS:
+        flash("出力形式を選んでください。", "error")
+        return redirect(url_for("export.page"))
+    ledger = get_ledger()
+    chosen = request.form.getlist("batch") or core.exportable_batches(ledger)
+    if not chosen:
+        flash("出力できるバッチがありません（すべての通知が確認済・完了になったバッチだけを出力できます）。", "error")
+        return redirect(url_for("export.page"))
+    target = exports_dir() / file_name(chosen, fmt)
+    try:
+        result = core.export(ledger, chosen, target, fmt, current_user().login)
+    except ExportError as exc:
+        flash(f"出力できませんでした: {exc}", "error")
+        return redirect(url_for("export.page"))
+    flash(f"{result.count} 件を {result.path.name} に出力しました（{exports_dir()}）。", "info")
+    return redirect(url_for("export.page", written=result.path.name))
+
+
+@bp.route("/files/<name>")
+@role_required("review")
+def download(name: str) -> Response:
+    """An exported file, as a download."""
+    path = exports_dir() / name
+    if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
+        abort(404)
+    return send_file(path, as_attachment=True, download_name=name)
+
+
+@bp.route("/report.pdf")
+@role_required("review")
+def report() -> Response:
+    """処理結果一覧 (PDF) of the named batches (default: every batch on the board)."""
+    ledger = get_ledger()
+    chosen = request.args.getlist("batch") or [r["batch_id"] for r in ledger.query(
+        "SELECT batch_id FROM batches ORDER BY registered_at, batch_id")]
+    try:
+        pdf = core.processing_report(ledger, chosen)
+    except ExportError as exc:
+        abort(400, str(exc))
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name="処理結果一覧.pdf")

@@ -1,0 +1,49 @@
+"""The commands around the screen: users add, demo, serve's options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from paperlink.ledger import Ledger
+from paperlink.users import authenticate
+
+
+def test_users_add_with_password_file(runner, home: Path, tmp_path: Path, fast_passwords) -> None:
+    """GIVEN a password file WHEN a clerk is added with two roles THEN they can log in with both roles."""
+    secret = tmp_path / "pw.txt"
+    secret.write_text("long-enough-1\n", "utf-8")
+    result = runner("users", "add", "tanaka", "--name", "田中 花子", "--role", "entry", "--role", "review",
+                    "--password-file", secret)
+    assert result.exit_code == 0, result.output
+    with Ledger(home / "ledger.sqlite3") as ledger:
+        user = authenticate(ledger, "tanaka", "long-enough-1")
+    assert user is not None and user.roles == {"entry", "review"}
+    short = tmp_path / "short.txt"
+    short.write_text("short\n", "utf-8")
+    result = CliFail(runner("users", "add", "sato", "--name", "佐藤", "--role", "entry", "--password-file", short))
+    assert result.failed and "at least 8" in result.output
+
+
+class CliFail:
+    def __init__(self, result) -> None:  # type: ignore[no-untyped-def]
+        self.failed = result.exit_code != 0
+        self.output = result.output
+
+
+def test_demo_prepares_everything(runner, home: Path, fast_passwords) -> None:
+    """GIVEN an empty data directory WHEN `paperlink demo --no-serve` THEN keys, demo clerks, the printed PDF and
+    a registered batch of 12 notices; running it again changes nothing."""
+    result = runner("demo", "--no-serve", "--count", "4")
+    assert result.exit_code == 0, result.output
+    assert "paperlink-demo" in result.output and (home / "demo" / "batch.pdf").exists()
+    with Ledger(home / "ledger.sqlite3") as ledger:
+        assert authenticate(ledger, "demo-review", "paperlink-demo") is not None
+        assert ledger.query("SELECT COUNT(*) AS n FROM notices")[0]["n"] == 4
+    again = runner("demo", "--no-serve")
+    assert again.exit_code == 0 and "already printed" in again.output
+
+
+def test_serve_binds_to_localhost_only(runner) -> None:
+    """GIVEN serve's help WHEN read THEN there is a port option and no host option."""
+    result = runner("serve", "--help")
+    assert "--port" in result.output and "--host" not in result.output and "127.0.0.1" in result.output
