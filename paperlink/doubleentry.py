@@ -1,12 +1,15 @@
 """Double entry: a notice typed twice from paper, the second entry blind to the first, then compared.
 
-1. The first entry is validated by the core (`parse_notice`) and, where the paper carries them, checked
-   against the printed check code and the cover manifest's hash; nothing invalid is stored.
+1. The first entry is validated by the core (`parse_notice`) and, when the clerk types the printed check
+   code, checked against it; nothing invalid is stored. Nothing of it is shown to anyone before the second
+   entry (not even the typed notice id).
 2. The second entry is made by another clerk (or, where the office allows it, the same clerk after a fresh
    login – a setting, and logged). It never sees the first entry's values.
-3. Equal canonical records: the notice is done (完了). Otherwise it is 不一致 and the differing items – only
-   those – are re-keyed from the paper; a re-keyed value that equals one of the two entries settles that
-   item. When every item is settled the record is assembled, validated and checked again, and is done.
+3. Equal canonical records: the notice is done (完了) – provided the record also matches the cover sheet's
+   manifest hash where the batch has one (two clerks who made the same slip are stopped there). Otherwise
+   it is 不一致 and the differing items – only those – are re-keyed from the paper; a re-keyed value that
+   equals one of the two entries settles that item. When every item is settled the record is assembled,
+   validated and checked against the check code and the manifest again, and is done.
 Each step is one transaction with its audit entry.
 """
 
@@ -53,23 +56,25 @@ def unflatten(flat: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def _checks(row: dict[str, Any], notice: Notice, check_code: str | None) -> list[FieldError]:
+def _checks(row: dict[str, Any], notice: Notice, check_code: str | None, manifest: bool) -> list[FieldError]:
     errors = []
     if row["notice_id"] and row["notice_id"] != notice.notice_id:
         errors.append(field_error("notice_id", "entry_wrong_sheet", expected=row["notice_id"], value=notice.notice_id))
-    if row["manifest_hash"] is not None and notice.digest()[:len(row["manifest_hash"])] != bytes(row["manifest_hash"]):
+    if manifest and row["manifest_hash"] is not None and \
+            notice.digest()[:len(row["manifest_hash"])] != bytes(row["manifest_hash"]):
         errors.append(field_error("(record)", "entry_manifest_mismatch"))
     if check_code and normalise_check_code(check_code) != record_check_code(notice):
         errors.append(field_error("check_code", "entry_check_code", value=normalise_check_code(check_code)))
     return errors
 
 
-def _validate(row: dict[str, Any], raw: dict[str, Any], check_code: str | None) -> tuple[Notice | None, list[FieldError]]:
+def _validate(row: dict[str, Any], raw: dict[str, Any], check_code: str | None,
+              manifest: bool = False) -> tuple[Notice | None, list[FieldError]]:
     try:
         notice = parse_notice(raw)
     except NoticeInvalid as exc:
         return None, exc.errors
-    return notice, _checks(row, notice, check_code)
+    return notice, _checks(row, notice, check_code, manifest)
 
 
 def submit_entry(ledger: Ledger, row_id: int, raw: dict[str, Any], check_code: str | None, clerk: User) -> EntryResult:
@@ -86,16 +91,20 @@ def submit_entry(ledger: Ledger, row_id: int, raw: dict[str, Any], check_code: s
         row = notice_row(ledger, row_id)  # re-read inside the write lock
         if row["state"] == "missing":
             _store(ledger, row_id, 1, notice, check_code, clerk)
-            ledger.db.execute("UPDATE notices SET state = 'first_entry', notice_id = ?, updated_at = ? WHERE id = ?",
-                              (notice.notice_id, now(), row_id))
+            # the typed notice id is not written onto the notice: the second clerk must not see it
+            ledger.db.execute("UPDATE notices SET state = 'first_entry', updated_at = ? WHERE id = ?", (now(), row_id))
             ledger.audit(clerk.login, "entry.first", str(row["batch_id"]), seq=row["seq"], notice_id=notice.notice_id)
             return EntryResult("first_entry", notice=notice)
         first = _entry(ledger, row_id, 1)
         if first["clerk"] == clerk.login and ledger.setting(SAME_CLERK_SETTING, "0") != "1":
             raise WorkflowError("二回目の入力は一回目と別の職員が行ってください（設定で同一職員を許可できます）")
+        differences = _differences(json.loads(first["record_json"]), notice.record())
+        if not differences:
+            agreed = _checks(row, notice, None, manifest=True)
+            if agreed:  # both clerks typed the same, but not what was printed: nothing stored, look again
+                return EntryResult("first_entry", errors=tuple(agreed), stored=False)
         _store(ledger, row_id, 2, notice, check_code, clerk)
         failpoint("entry.in-transaction")
-        differences = _differences(json.loads(first["record_json"]), notice.record())
         if not differences:
             _finish(ledger, row, notice, str(first["clerk"]), clerk, same=first["clerk"] == clerk.login)
             return EntryResult("done", notice=notice)
@@ -132,6 +141,15 @@ def resolve(ledger: Ledger, row_id: int, rekeyed: dict[str, str], clerk: User,
             settled_now[item] = value
         elif value is not _INVALID:
             errors.append(field_error(item, "entry_rekey_differs"))
+    remaining = tuple(item for item in open_items if item not in settled_now)
+    notice = None
+    if not remaining:  # every item settled: the assembled record must pass every check before anything is kept
+        merged = dict(first)
+        merged.update(_settled(ledger, row_id))
+        merged.update(settled_now)
+        notice, problems = _validate(row, unflatten(merged), check_code, manifest=True)
+        if problems or notice is None:
+            return EntryResult("mismatch", differences=open_items, errors=tuple(problems), stored=False)
     with ledger.transaction():
         if settled_now:
             ledger.db.execute("INSERT INTO entries (notice_row, round, record_json, check_code, clerk, entered_at)"
@@ -139,18 +157,11 @@ def resolve(ledger: Ledger, row_id: int, rekeyed: dict[str, str], clerk: User,
                               (row_id, json.dumps(settled_now, ensure_ascii=False), clerk.login, now()))
             ledger.audit(clerk.login, "entry.rekeyed", str(row["batch_id"]), seq=row["seq"],
                          notice_id=row["notice_id"], settled=sorted(settled_now))
-    remaining = differing_items(ledger, row_id)
-    if remaining:
-        return EntryResult("mismatch", differences=remaining, errors=tuple(errors), stored=bool(settled_now))
-    merged = dict(first)
-    merged.update(_settled(ledger, row_id))
-    notice, problems = _validate(row, unflatten(merged), check_code)
-    if problems or notice is None:
-        return EntryResult("mismatch", errors=tuple(problems), stored=bool(settled_now))
-    with ledger.transaction():
-        _finish(ledger, notice_row(ledger, row_id), notice, str(_entry(ledger, row_id, 1)["clerk"]), clerk,
-                same=False)
-    return EntryResult("done", notice=notice)
+        if notice is not None:
+            _finish(ledger, notice_row(ledger, row_id), notice, str(_entry(ledger, row_id, 1)["clerk"]), clerk,
+                    same=False)
+            return EntryResult("done", notice=notice)
+    return EntryResult("mismatch", differences=remaining, errors=tuple(errors), stored=bool(settled_now))
 
 
 _INVALID = object()

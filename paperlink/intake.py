@@ -189,6 +189,6 @@ def batch_status(ledger: Ledger, batch_id: str) -> BatchStatus | None:
     for r in rows:
         states[r["state"]] = states.get(r["state"], 0) + 1
     missing = [(seq, known[seq]["notice_id"] if seq in known else None)
-               for seq in range(1, batch["total"] + 1) if seq not in known or known[seq]["digest"] is None]
+               for seq in range(1, batch["total"] + 1) if seq not in known or known[seq]["state"] == "missing"]
     states["missing"] = len(missing)
     return BatchStatus(batch_id, batch["total"], batch["total"] - len(missing), states, missing)

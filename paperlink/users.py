@@ -1,7 +1,8 @@
 """Clerks: named accounts with a salted, memory-hard password hash (scrypt) and roles.
 
-Roles: `entry` (入力: capture, confirm, type), `review` (審査: second entry, resolve, override a failed
-signature with a reason, export), `admin` (管理: accounts, settings, the audit view). Every change is audited.
+Roles: `entry` (入力: capture, confirm, type the first or second entry, re-key differences), `review`
+(審査: accept a sheet whose signature failed, with a reason; export; the audit view), `admin` (管理: accounts,
+settings; implies every role). Every change is audited.
 """
 
 from __future__ import annotations

@@ -159,13 +159,11 @@ def test_double_entry_by_two_clerks_then_export(ledger: Ledger, clerks, printed,
 
 
 def test_typed_record_must_match_manifest_and_check_code(ledger: Ledger, clerks, printed) -> None:
-    tanaka, _ = clerks
+    """GIVEN a registered batch WHEN two clerks type the same slip THEN the cover's manifest stops it."""
+    tanaka, suzuki = clerks
     register(ledger, printed)
     row, notice = row_of(ledger, 3), NOTICES[2]
     wrong_birth = (notice.birth_date - dt.timedelta(days=1)).isoformat()
-    result = submit_entry(ledger, row, raw(notice, birth_date=wrong_birth), None, tanaka)
-    assert not result.stored and [e.field for e in result.errors] == ["(record)"]
-    assert "送付票" in result.errors[0].message_ja
     result = submit_entry(ledger, row, raw(notice), "AAA-AAA", tanaka)
     assert not result.stored and result.errors[0].field == "check_code"
     result = submit_entry(ledger, row, raw(notice, notice_id=NOTICES[0].notice_id), None, tanaka)
@@ -173,6 +171,23 @@ def test_typed_record_must_match_manifest_and_check_code(ledger: Ledger, clerks,
     invalid = submit_entry(ledger, row, raw(notice, sex="X", municipality_code="131017"), None, tanaka)
     assert {e.field for e in invalid.errors} == {"sex", "municipality_code"}
     assert ledger.query("SELECT COUNT(*) FROM entries")[0][0] == 0
+    assert submit_entry(ledger, row, raw(notice, birth_date=wrong_birth), None, tanaka).state == "first_entry"
+    same_slip = submit_entry(ledger, row, raw(notice, birth_date=wrong_birth), None, suzuki)
+    assert not same_slip.stored and [e.field for e in same_slip.errors] == ["(record)"]
+    assert "送付票" in same_slip.errors[0].message_ja
+    second = submit_entry(ledger, row, raw(notice), None, suzuki)
+    assert (second.state, second.differences) == ("mismatch", ("birth_date",))
+    wrong_choice = resolve(ledger, row, {"birth_date": wrong_birth}, suzuki)
+    assert wrong_choice.state == "mismatch" and not wrong_choice.stored
+    assert resolve(ledger, row, {"birth_date": notice.birth_date.isoformat()}, suzuki).state == "done"
+
+
+def test_the_second_clerk_cannot_see_the_first_entry(ledger: Ledger, clerks) -> None:
+    tanaka, _ = clerks
+    row = new_manual_notice(ledger, tanaka, "2026-11-26")
+    submit_entry(ledger, row, raw(NOTICES[0]), None, tanaka)
+    visible = dict(ledger.query("SELECT * FROM notices WHERE id = ?", (row,))[0])
+    assert visible["notice_id"] is None and visible["record_json"] is None and visible["state"] == "first_entry"
 
 
 def test_mismatch_is_resolved_by_rekeying_only_the_differing_items(ledger: Ledger, clerks, tmp_path) -> None:
