@@ -33,7 +33,7 @@ from paperlink.dataformat import dumps_notices, parse_jsonl
 from paperlink.errors import DataFileError
 from paperlink.ledger import Ledger, now
 from paperlink.notice import Notice
-from paperlink.transport import ImportResult, Manifest, TransportError, import_batch, sign_manifest
+from paperlink.transport import ImportResult, Manifest, TransportError, check_batch_id, import_batch, sign_manifest
 
 MAGIC = b"PLBUNDLE1\n"
 MIN_PASSPHRASE = 12
@@ -57,6 +57,7 @@ def check_passphrase(passphrase: str) -> None:
 def seal(notices: Sequence[Notice], batch_id: str, private: Ed25519PrivateKey, passphrase: str) -> tuple[bytes, Manifest]:
     """The bundle's bytes for a batch, and its manifest."""
     check_passphrase(passphrase)
+    check_batch_id(batch_id)
     data = dumps_notices(notices)
     manifest = sign_manifest(batch_id, f"{batch_id}.jsonl", data, len(notices), private)
     salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
@@ -79,11 +80,15 @@ def open_bundle(blob: bytes, passphrase: str, trusted: Mapping[bytes, Ed25519Pub
     header_bytes = blob[len(MAGIC):head_end + 1]
     try:
         header = json.loads(header_bytes)
-        if header.get("version") != 1 or header.get("kdf") != "scrypt":
+        if not isinstance(header, dict):
+            raise BundleError(f"{name}: the header is damaged (not an object)")
+        if header.get("version") != 1:
             raise BundleError(f"{name}: bundle version {header.get('version')} is not supported")
+        if header.get("kdf") != "scrypt":
+            raise BundleError(f"{name}: key derivation {header.get('kdf')!r} is not supported")
         salt, nonce = base64.b64decode(header["salt"]), base64.b64decode(header["nonce"])
         n, r, p = int(header["n"]), int(header["r"]), int(header["p"])
-        if n > 2**20 or r > 16 or p > 4:
+        if n > 2**16 or r > 8 or p > 4 or n < 2:  # within the 128 MiB the derivation may use
             raise BundleError(f"{name}: key-derivation parameters out of range")
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"{name}: the header is damaged ({exc})") from None

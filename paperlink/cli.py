@@ -7,6 +7,7 @@ the notice format lives here.
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -386,11 +387,15 @@ def send(ctx: Context, file: Path, folder: Path, batch_id: str | None) -> None:
     Example:
       paperlink send notices.jsonl --to /srv/moj-link
     """
+    from paperlink.ledger import Ledger
     from paperlink.sharedfolder import send as send_batch
 
     notices = _read(file)
     try:
         manifest = send_batch(notices, folder, KeyStore(ctx.home).signing_key(), batch_id)
+        with Ledger(ctx.home.ensure().ledger) as ledger, ledger.transaction():
+            ledger.audit(getpass.getuser(), "line.sent", manifest.batch_id, count=manifest.count,
+                         folder=str(folder), sha256=manifest.sha256)
     except PaperlinkError as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
@@ -403,9 +408,14 @@ def send(ctx: Context, file: Path, folder: Path, batch_id: str | None) -> None:
 @click.option("--watch", "keep_watching", is_flag=True, help="Keep polling the folder until Ctrl+C.")
 @click.option("--interval", type=click.FloatRange(0.2, 3600), default=5.0, show_default=True,
               help="Seconds between polls with --watch.")
+@click.option("--stable", type=click.FloatRange(0, 3600), default=2.0, show_default=True,
+              help="With --watch: seconds a manifest must be in the folder before it is read.")
+@click.option("--orphan-minutes", type=click.FloatRange(0, 10_000), default=10.0, show_default=True,
+              help="Quarantine a data file whose manifest has not come after this long.")
 @_clerk_option
 @pass_context
-def receive(ctx: Context, folder: Path, keep_watching: bool, interval: float, clerk: str) -> None:
+def receive(ctx: Context, folder: Path, keep_watching: bool, interval: float, stable: float, orphan_minutes: float,
+            clerk: str) -> None:
     """Pattern 1: import every complete, verified batch from the shared folder exactly once.
 
     Imported batches move to done/; anything incomplete, altered, unsigned or unknown to quarantine/
@@ -421,20 +431,27 @@ def receive(ctx: Context, folder: Path, keep_watching: bool, interval: float, cl
     from paperlink.sharedfolder import Receiver
 
     home = ctx.home.ensure()
+    quarantined = 0
     try:
         with Ledger(home.ledger) as ledger:
-            receiver = Receiver(folder, ledger, KeyStore(home).trusted(), actor=clerk)
+            receiver = Receiver(folder, ledger, KeyStore(home).trusted(), actor=clerk,
+                                orphan_seconds=orphan_minutes * 60, stable_seconds=stable if keep_watching else 0)
             while True:
                 for result in receiver.receive_once():
                     detail = f" ({result.reason})" if result.reason else f" ({result.count} notices)"
                     click.echo(f"{result.name}: {result.outcome}{detail}")
+                    quarantined += result.outcome == "quarantined"
                 if not keep_watching:
-                    return
+                    break
                 time.sleep(interval)
     except PaperlinkError as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
+        return
+    if quarantined:
+        click.echo(f"{quarantined} item(s) quarantined: see {folder / 'quarantine'}", err=True)
+        sys.exit(2)
 
 
 @main.command()

@@ -71,6 +71,8 @@ class Receiver:
     actor: str = "receiver"
     orphan_seconds: float = 600.0
     """A data file whose manifest has not come after this long is quarantined (the sender died midway)."""
+    stable_seconds: float = 0.0
+    """A manifest is read only once it is this old (a polling receiver waits for a quiet folder)."""
 
     def __post_init__(self) -> None:
         self.folder = Path(self.folder)
@@ -81,7 +83,10 @@ class Receiver:
 
     def receive_once(self) -> list[Received]:
         """Handle every complete batch now in the folder, and quarantine what can never become one."""
-        results = [self._receive(path) for path in sorted(self.folder.glob(f"*{MANIFEST_SUFFIX}"))]
+        now_ = time.time()
+        manifests = [p for p in sorted(self.folder.glob(f"*{MANIFEST_SUFFIX}"))
+                     if not p.name.startswith(".") and now_ - p.stat().st_mtime >= self.stable_seconds]
+        results = [self._receive(path) for path in manifests]
         results += self._strays()
         return results
 
@@ -137,13 +142,15 @@ class Receiver:
         return out
 
     def _quarantine(self, paths: list[Path], stem: str, reason: str) -> None:
-        moved = self._move([p for p in paths if p.exists()], "quarantine")
+        present = [p for p in paths if p.exists()]
         note = self.folder / "quarantine" / f"{stem}.reason.txt"
         counter = 1
         while note.exists():
             note = self.folder / "quarantine" / f"{stem}-{counter}.reason.txt"
             counter += 1
-        atomic_write_bytes(note, (reason + "\n" + "\n".join(f"file: {p.name}" for p in moved) + "\n").encode("utf-8"))
+        # the reason first: a crash after it leaves the files in place, to be quarantined again
+        atomic_write_bytes(note, (reason + "\n" + "\n".join(f"file: {p.name}" for p in present) + "\n").encode("utf-8"))
+        moved = self._move(present, "quarantine")
         with self.ledger.transaction():
             self.ledger.audit(self.actor, "line.quarantined", stem, reason=reason, files=[p.name for p in moved])
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,16 @@ from paperlink.notice import Notice, canonical_json
 
 MANIFEST_FORMAT = "paperlink-batch-manifest"
 MANIFEST_VERSION = 1
+_BATCH_ID = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")
+_KEYS = {"format", "version", "batch_id", "created", "files", "key_id", "signature"}
+_FILE_KEYS = {"name", "size", "sha256", "count"}
+
+
+def check_batch_id(batch_id: str) -> str:
+    """The batch id if it is safe as a file name (A–Z, 0–9, '-', at most 40); TransportError otherwise."""
+    if not _BATCH_ID.match(batch_id):
+        raise TransportError(f"'{batch_id}' is not a batch id (upper-case letters, digits and '-', at most 40)")
+    return batch_id
 
 
 class TransportError(PaperlinkError):
@@ -67,13 +78,23 @@ class Manifest:
         """Parse a manifest file; TransportError naming what is wrong."""
         try:
             obj = json.loads(data.decode("utf-8"))
+            if not isinstance(obj, dict) or set(obj) != _KEYS or not isinstance(obj["files"], list) \
+                    or any(not isinstance(f, dict) or set(f) != _FILE_KEYS for f in obj["files"]):
+                if isinstance(obj, dict) and obj.get("format") == MANIFEST_FORMAT and obj.get("version") != 1:
+                    raise TransportError(f"{name}: manifest version {obj.get('version')} is not supported")
+                raise TransportError(f"{name}: the manifest is damaged or incomplete (unexpected structure)")
             if obj.get("format") != MANIFEST_FORMAT:
                 raise TransportError(f"{name}: not a paperlink batch manifest")
             if obj.get("version") != MANIFEST_VERSION:
                 raise TransportError(f"{name}: manifest version {obj.get('version')} is not supported")
             (entry,) = obj["files"]
-            return cls(str(obj["batch_id"]), str(obj["created"]), str(entry["name"]), int(entry["size"]),
-                       str(entry["sha256"]), int(entry["count"]), str(obj["key_id"]), str(obj.get("signature", "")))
+            values = (obj["batch_id"], obj["created"], entry["name"], entry["size"], entry["sha256"], entry["count"],
+                      obj["key_id"], obj["signature"])
+            types = (str, str, str, int, str, int, str, str)
+            if any(type(v) is not t for v, t in zip(values, types, strict=True)):
+                raise TransportError(f"{name}: the manifest is damaged or incomplete (a field has the wrong type)")
+            check_batch_id(obj["batch_id"])
+            return cls(*values)
         except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, TransportError):
                 raise
@@ -103,6 +124,7 @@ class Manifest:
 
 def sign_manifest(batch_id: str, file_name: str, data: bytes, count: int, private: Ed25519PrivateKey) -> Manifest:
     """The signed manifest of a data file."""
+    check_batch_id(batch_id)
     unsigned = Manifest(batch_id, now(), file_name, len(data), hashlib.sha256(data).hexdigest(), count,
                         key_id(private.public_key()).hex())
     signature = private.sign(canonical_json(unsigned.unsigned()).encode("utf-8"))

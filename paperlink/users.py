@@ -8,6 +8,7 @@ settings; implies every role). Every change is audited.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import re
@@ -94,9 +95,35 @@ def get_user(ledger: Ledger, login: str) -> User | None:
     return _user(row) if row else None
 
 
+MAX_FAILURES = 5
+LOCK_MINUTES = 10
+
+
+class LoginThrottled(UserError):
+    """Too many failed logins for this name lately; the account is locked for a while."""
+
+
+def recent_failures(ledger: Ledger, login: str, minutes: int = LOCK_MINUTES) -> int:
+    """Failed logins for `login` in the last `minutes` since its last success."""
+    since = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)).replace(microsecond=0).isoformat()
+    last_ok = ledger.db.execute("SELECT MAX(at) FROM audit WHERE actor = ? AND action = 'login.ok'", (login,)).fetchone()[0]
+    rows = ledger.db.execute("SELECT COUNT(*) FROM audit WHERE actor = ? AND action = 'login.failed' AND at >= ?"
+                             " AND at > ?", (login, since, last_ok or "")).fetchone()
+    return int(rows[0])
+
+
 def authenticate(ledger: Ledger, login: str, password: str) -> User | None:
-    """The clerk if the login exists, is active and the password matches; otherwise None (audited either way)."""
-    row = ledger.db.execute("SELECT * FROM users WHERE login = ?", (login.strip().lower(),)).fetchone()
+    """The clerk if the login exists, is active and the password matches; otherwise None (audited either way).
+
+    After MAX_FAILURES failures within LOCK_MINUTES the name is locked (LoginThrottled) for the rest of
+    that window, whatever the password: guessing is slowed to a few tries per ten minutes.
+    """
+    name = login.strip().lower()
+    if recent_failures(ledger, name) >= MAX_FAILURES:
+        with ledger.transaction():
+            ledger.audit(name or "?", "login.locked", "session")
+        raise LoginThrottled(f"too many failed logins for '{name}': try again in {LOCK_MINUTES} minutes")
+    row = ledger.db.execute("SELECT * FROM users WHERE login = ?", (name,)).fetchone()
     ok = row is not None and bool(row["active"]) and check_password(password, row["password_hash"])
     with ledger.transaction():
         ledger.audit(login.strip().lower() or "?", "login.ok" if ok else "login.failed", "session")

@@ -71,6 +71,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,  # a clerk keeps a page open all day; the token lives as long as the session
         WTF_CSRF_SSL_STRICT=False,
         SEND_FILE_MAX_AGE_DEFAULT=0,
+        # DNS rebinding: a page on another site that resolves its own name to 127.0.0.1 is refused (400)
+        TRUSTED_HOSTS=["127.0.0.1", "localhost"],
     )
     app.config.update(config)
     csrf.init_app(app)

@@ -3,24 +3,36 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers.response import Response
 
 from paperlink.ledger import now
-from paperlink.users import ROLES, User, authenticate, get_user
+from paperlink.users import LOCK_MINUTES, ROLES, LoginThrottled, User, authenticate, get_user
 from paperlink.web.db import get_ledger
 
 bp = Blueprint("auth", __name__)
+IDLE_MINUTES = 20
+"""A session with no request for this long is ended (config IDLE_MINUTES overrides)."""
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 @bp.before_app_request
 def load_user() -> None:
-    """g.user: the logged-in, active clerk (or None)."""
+    """g.user: the logged-in, active clerk (or None); a session idle for too long is ended."""
     login = session.get("login")
+    if login and request.endpoint != "static":
+        idle = current_app.config.get("IDLE_MINUTES", IDLE_MINUTES)
+        seen = session.get("seen", 0.0)
+        if time.time() - float(seen) > idle * 60:
+            session.clear()
+            flash(f"{idle} 分間操作がなかったため、ログアウトしました。もう一度ログインしてください。", "info")
+            login = None
+        else:
+            session["seen"] = time.time()
     user = get_user(get_ledger(), login) if login else None
     g.user = user if user is not None and user.active else None
 
@@ -74,13 +86,19 @@ def login() -> str | Response | tuple[str, int]:
     if request.method == "POST":
         login_name = request.form.get("login", "").strip()
         password = request.form.get("password", "")
-        user = authenticate(get_ledger(), login_name, password) if login_name and password else None
+        try:
+            user = authenticate(get_ledger(), login_name, password) if login_name and password else None
+        except LoginThrottled:
+            flash(f"ログインの失敗が続いたため、このログイン名は {LOCK_MINUTES} 分間ロックされています。"
+                  "時間をおいてから、もう一度お試しください。", "error")
+            return render_template("auth/login.html", login=login_name), 429
         if user is None:
             flash("ログイン名またはパスワードが違います。", "error")
             return render_template("auth/login.html", login=login_name), 400
         session.clear()
         session["login"] = user.login
         session["login_at"] = now()
+        session["seen"] = time.time()
         return redirect(_safe_next(request.form.get("next")))
     return render_template("auth/login.html", login="")
 

@@ -65,8 +65,12 @@ def write() -> Response | tuple[str, int]:
 @role_required("review")
 def download(name: str) -> Response:
     """An exported file, as a download."""
-    path = exports_dir() / name
-    if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
+    # only a name the ledger recorded for an export is served: no path is ever built from what was typed
+    known = {r["file_name"] for r in get_ledger().query("SELECT DISTINCT file_name FROM exports")}
+    if name not in known:
+        abort(404)
+    path = exports_dir() / next(n for n in known if n == name)
+    if not path.is_file():
         abort(404)
     return send_file(path, as_attachment=True, download_name=name)
 
