@@ -766,7 +766,11 @@ def _serve(home: Home, port: int) -> None:
 
     app = create_app({"HOME": str(home.root)})
     click.echo(f"paperlink: open http://127.0.0.1:{port}/ in the browser (Ctrl+C stops)")
-    run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
+    try:
+        run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on 127.0.0.1:{port} ({exc.strerror or exc}); "
+                                   "is paperlink already running? Try another --port") from None
 
 
 @main.command()
