@@ -138,8 +138,10 @@ def frame() -> Response | tuple[Response, int]:
     data = request.get_data(cache=False)
     try:
         image = Image.open(io.BytesIO(data))
+        if image.width * image.height > 12_000_000:  # a camera frame is at most 4K
+            return jsonify(found=False, error="カメラの画像が大きすぎます。"), 400
         image.load()
-    except (UnidentifiedImageError, OSError):
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
         return jsonify(found=False, error="カメラの画像を読めませんでした。"), 400
     codes = decode_frame(image)
     if not codes:
