@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from webload import load_run, prepare_office  # noqa: E402
+from webload import load_run, prepare_office
 
 
 def ms(values: list[float], q: float) -> float:

@@ -137,10 +137,38 @@ def _resize(gray: Gray, scale: float) -> Gray:
     return np.asarray(Image.fromarray(gray).resize(size, method))
 
 
-def _sharpen(gray: Gray) -> Gray:
+def _sharpen(gray: Gray, radius: float = 2, percent: int = 150) -> Gray:
     from PIL import Image, ImageFilter
 
-    return np.asarray(Image.fromarray(gray).filter(ImageFilter.UnsharpMask(radius=2, percent=150, threshold=0)))
+    return np.asarray(Image.fromarray(gray).filter(ImageFilter.UnsharpMask(radius=radius, percent=percent, threshold=0)))
+
+
+def _textured_box(gray: Gray, block: int = 32, pad: int = 3) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of the most contrasted part of the image (where a code is), or None if it is flat.
+
+    The standard deviation of each `block`-pixel square (taken on a half-size copy, which averages sensor
+    noise away) marks the squares at least half as contrasted as the most contrasted one; squares not
+    surrounded by four such neighbours (a paper edge, a line of text) are dropped, unless nothing is left;
+    the bounding box of the rest is widened by `pad` squares on each side and clipped to the image.
+    """
+    from PIL import Image
+
+    half = block // 2
+    small = np.asarray(Image.fromarray(gray).reduce(2), dtype=np.float32)
+    rows, cols = small.shape[0] // half, small.shape[1] // half
+    if rows < 3 or cols < 3:
+        return None
+    spread = small[: rows * half, : cols * half].reshape(rows, half, cols, half).std(axis=(1, 3))
+    if spread.max() < 8:  # nothing but paper or desk
+        return None
+    marked = spread >= 0.5 * spread.max()
+    inner = np.zeros_like(marked)
+    inner[1:-1, 1:-1] = (marked[1:-1, 1:-1] & marked[:-2, 1:-1] & marked[2:, 1:-1]
+                         & marked[1:-1, :-2] & marked[1:-1, 2:])
+    ys, xs = np.nonzero(inner if inner.any() else marked)
+    height, width = gray.shape
+    return (max(0, (int(ys.min()) - pad) * block), min(height, (int(ys.max()) + 1 + pad) * block),
+            max(0, (int(xs.min()) - pad) * block), min(width, (int(xs.max()) + 1 + pad) * block))
 
 
 def _adaptive_threshold(gray: Gray, ratio: float = 0.1) -> Gray:
@@ -155,17 +183,21 @@ def _adaptive_threshold(gray: Gray, ratio: float = 0.1) -> Gray:
 # -- backends -----------------------------------------------------------------------------------------
 
 
-def _zxing(gray: Gray, binarizer: str = "LocalAverage", scale: float = 1.0) -> list[_Found]:
+def _zxing(gray: Gray, binarizer: str = "LocalAverage", scale: float = 1.0, offset: tuple[int, int] = (0, 0),
+           try_downscale: bool = True) -> list[_Found]:
+    """zxing-cpp, QR only; boxes divided by `scale` and moved by `offset` (x, y) back to the caller's pixels."""
     zxingcpp = _module("zxingcpp")
     if zxingcpp is None:
         return []
     formats = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
-    results = zxingcpp.read_barcodes(gray, formats=formats, binarizer=getattr(zxingcpp.Binarizer, binarizer))
+    results = zxingcpp.read_barcodes(gray, formats=formats, binarizer=getattr(zxingcpp.Binarizer, binarizer),
+                                     try_downscale=try_downscale)
     found = []
     for r in results:
         p = r.position
         corners = [(q.x, q.y) for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)]
-        found.append(_Found(r.text, _box(corners, scale)))
+        x, y, w, h = _box(corners, scale)
+        found.append(_Found(r.text, (x + offset[0], y + offset[1], w, h)))
     return found
 
 
@@ -189,6 +221,28 @@ def zxing_upscaled_threshold(gray: Gray) -> list[_Found]:
     scale = 2.0 if gray.size * 4 <= MAX_PIXELS else 1.0
     big = _resize(gray, scale) if scale != 1.0 else gray
     return _zxing(_adaptive_threshold(big), "FixedThreshold", scale)
+
+
+CROP_UPSCALE_MAX_PIXELS = 2_000_000
+"""Largest crop `zxing_code_upscaled` enlarges (a code a third of a 720p frame crops to about 0.2 MP)."""
+
+
+def zxing_code_upscaled(gray: Gray) -> list[_Found]:
+    """zxing-cpp on the most contrasted region (the code), enlarged 1.5× (bicubic) and strongly unsharp-masked.
+
+    For small blurred noisy codes (webcam frames): at about 3 pixels a module, a blur of σ 2 px leaves
+    zxing too few clean pixels per module; enlarged and sharpened with a wide radius (4 px, 250 %) the
+    module edges come back. Crops over `CROP_UPSCALE_MAX_PIXELS` are only sharpened. zxing's own
+    downscaled passes are skipped (they would undo the enlargement).
+    """
+    found = _textured_box(gray)
+    if found is None:
+        return []
+    top, bottom, left, right = found
+    crop = gray[top:bottom, left:right]
+    scale = 1.5 if crop.size <= CROP_UPSCALE_MAX_PIXELS else 1.0
+    big = _resize(crop, scale) if scale != 1.0 else crop
+    return _zxing(_sharpen(big, radius=4, percent=250), scale=scale, offset=(left, top), try_downscale=False)
 
 
 def zxing_half(gray: Gray) -> list[_Found]:
@@ -265,14 +319,16 @@ BACKENDS: dict[str, Backend] = {
     "zxing_sharpened": zxing_sharpened,
     "zxing_upscaled_threshold": zxing_upscaled_threshold,
     "zxing_half": zxing_half,
+    "zxing_code_upscaled": zxing_code_upscaled,
     "pyzbar": pyzbar,
 }
 """Every backend by name (the benchmark measures each one alone)."""
 
-CHAIN: tuple[str, ...] = ("zxing", "zxing_half", "pyzbar", "zxing_sharpened", "zxing_upscaled_threshold")
+CHAIN: tuple[str, ...] = ("zxing", "zxing_half", "pyzbar", "zxing_code_upscaled", "zxing_sharpened",
+                          "zxing_upscaled_threshold")
 """The stages of `decode`, in order (see the module docstring for the measurements behind it)."""
 
-FRAME_CHAIN: tuple[str, ...] = ("zxing", "zxing_sharpened", "zxing_upscaled_threshold")
+FRAME_CHAIN: tuple[str, ...] = ("zxing", "zxing_code_upscaled", "zxing_sharpened")
 """The stages of `decode_frame`: only the cheap ones, a webcam sends the next frame in 100 ms."""
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 import segno
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from paperlink import decode as dec
 from paperlink.payload import MANIFEST_PREFIX, ManifestPayload, SheetPayload
@@ -133,6 +133,25 @@ def test_webcam_frames_read_with_the_cheap_chain(batch, pages, boxes) -> None:
             assert_exact(codes, batch, sheet)
             read += 1
     assert read >= 18
+
+
+def test_blurred_small_code_is_read_from_its_enlarged_crop_at_its_frame_position(batch, pages, boxes) -> None:
+    """GIVEN a code 240 px high pasted at a known place on a 1280x720 desk, blurred (σ 1.8 px) and noisy
+    WHEN the zxing_code_upscaled stage reads it (crop around the code, 1.5x, strong unsharp mask)
+    THEN the text is the sheet's exact text and the box is in the frame's pixels, where the code was put."""
+    x, y, w, h = boxes[1]
+    margin = w // 4
+    region = pages[300][1].crop((x - margin, y - margin, x + w + margin, y + h + margin))
+    scale = 240 / h
+    region = region.resize((round(region.width * scale), round(region.height * scale)), Image.Resampling.LANCZOS)
+    frame = Image.new("L", D.FRAME_SIZE, 90)
+    frame.paste(region, (800, 300))
+    pixels = np.asarray(frame.filter(ImageFilter.GaussianBlur(1.8)), dtype=np.float32)
+    noisy = np.clip(pixels + np.random.default_rng(5).normal(0, 8, pixels.shape), 0, 255).astype(np.uint8)
+    found = dec.zxing_code_upscaled(noisy)
+    assert [f.text for f in found] == list(batch.sheets[1].qr_texts)
+    expected = (800 + margin * scale, 300 + margin * scale, w * scale, h * scale)
+    assert all(abs(a - b) <= 8 for a, b in zip(found[0].box, expected, strict=True))
 
 
 def test_decode_frame_runs_only_the_cheap_stages(monkeypatch: pytest.MonkeyPatch) -> None:

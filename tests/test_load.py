@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
-from webload import load_run, prepare_office  # noqa: E402
+from webload import load_run, prepare_office
 
 
 @pytest.mark.slow
