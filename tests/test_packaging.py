@@ -1,0 +1,53 @@
+"""The installed wheel works on its own: code tables, static files and the top-level templates/ included."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+                   check=True, capture_output=True, text=True)
+    (path,) = out.glob("paperlink-*.whl")
+    return path
+
+
+def test_wheel_carries_tables_static_files_and_templates(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "paperlink/tables/statuses.json" in names and "paperlink/py.typed" in names
+    assert "paperlink/web/static/app.js" in names
+    templates = [n for n in names if "/data/share/paperlink/templates/" in n]
+    expected = {str(p.relative_to(ROOT / "templates")) for p in (ROOT / "templates").rglob("*.html")}
+    assert {n.split("/templates/", 1)[1] for n in templates} == expected
+
+
+def test_installed_wheel_renders_the_login_page(wheel: Path, tmp_path: Path) -> None:
+    """GIVEN the wheel installed into a fresh environment WHEN the app starts THEN its templates are found."""
+    env_dir = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], check=True)
+    python = env_dir / "bin" / "python"
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
+                   check=True, capture_output=True, text=True)
+    deps = sysconfig.get_paths()["purelib"]  # the dependencies of this test environment, not paperlink itself
+    code = ("import sys, paperlink.web as w; "
+            "assert 'site-packages' in w.__file__ and str(sys.prefix) in w.__file__, w.__file__; "
+            "app = w.create_app({'HOME': sys.argv[1], 'TESTING': True}); "
+            "r = app.test_client().get('/login'); print(r.status_code, w.template_folder()); "
+            "assert 'ログイン' in r.get_data(as_text=True)")
+    env = {**os.environ, "PYTHONPATH": deps, "PYTHONNOUSERSITE": "1"}
+    result = subprocess.run([str(python), "-c", code, str(tmp_path / "home")], cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    status, folder = result.stdout.split()
+    assert status == "200" and folder == str(env_dir / "share" / "paperlink" / "templates")
