@@ -142,9 +142,13 @@ def prepare_office(home: Path, count: int = 12, frames_per_sheet: int = 1) -> Of
 @contextmanager
 def running_server(home: Path) -> Iterator[int]:
     """The entry screen on 127.0.0.1 and a free port, in a background thread."""
+    import logging
+
     from werkzeug.serving import make_server
 
     from paperlink.web import create_app
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request in the figures
 
     app = create_app({"HOME": str(home)})
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -219,7 +223,7 @@ def load_run(office: Office, seconds: float, fps: float = 10.0) -> LoadResult:
                     status, page = client.get("/board")
                     if status != 200:
                         errors.append(f"board HTTP {status}")
-                    for row_id in re.findall(rb'href="/notice/(\d+)"', page)[:1]:
+                    for row_id in re.findall('href="/notice/(\\d+)"[^>]*>確認する'.encode(), page)[:1]:
                         client.get(f"/notice/{row_id.decode()}")
                         status, _, _ = client.post_form(f"/notice/{row_id.decode()}/confirm", {})
                         if status not in (200, 302, 400, 409):
