@@ -8,7 +8,8 @@
 3. Equal canonical records: the notice is done (完了) – provided the record also matches the cover sheet's
    manifest hash where the batch has one (two clerks who made the same slip are stopped there). Otherwise
    it is 不一致 and the differing items – only those – are re-keyed from the paper; a re-keyed value that
-   equals one of the two entries settles that item. When every item is settled the record is assembled,
+   equals one of the two entries settles that item (where both entries were wrong, a third value settles it
+   once it has been re-keyed the same way twice). When every item is settled the record is assembled,
    validated and checked against the check code and the manifest again, and is done.
 Each step is one transaction with its audit entry.
 """
@@ -135,11 +136,16 @@ def resolve(ledger: Ledger, row_id: int, rekeyed: dict[str, str], clerk: User,
     second = flatten(json.loads(_entry(ledger, row_id, 2)["record_json"]))
     settled_now: dict[str, Any] = {}
     errors: list[FieldError] = []
+    candidates = _candidates(ledger, row_id)
+    new_candidates: dict[str, Any] = {}
     for item in open_items:
         value = _normalise_item(item, rekeyed.get(item, ""), errors)
-        if value is not _INVALID and value in (first[item], second[item]):
+        if value is _INVALID:
+            continue
+        if value in (first[item], second[item]) or (item in candidates and candidates[item] == value):
             settled_now[item] = value
-        elif value is not _INVALID:
+        else:
+            new_candidates[item] = value
             errors.append(field_error(item, "entry_rekey_differs"))
     remaining = tuple(item for item in open_items if item not in settled_now)
     notice = None
@@ -151,6 +157,10 @@ def resolve(ledger: Ledger, row_id: int, rekeyed: dict[str, str], clerk: User,
         if problems or notice is None:
             return EntryResult("mismatch", differences=open_items, errors=tuple(problems), stored=False)
     with ledger.transaction():
+        if new_candidates:
+            ledger.db.execute("INSERT INTO entries (notice_row, round, record_json, check_code, clerk, entered_at)"
+                              " VALUES (?, 4, ?, NULL, ?, ?)",
+                              (row_id, json.dumps(new_candidates, ensure_ascii=False), clerk.login, now()))
         if settled_now:
             ledger.db.execute("INSERT INTO entries (notice_row, round, record_json, check_code, clerk, entered_at)"
                               " VALUES (?, 3, ?, NULL, ?, ?)",
@@ -197,6 +207,14 @@ def _settled(ledger: Ledger, row_id: int) -> dict[str, Any]:
     for r in ledger.query("SELECT record_json FROM entries WHERE notice_row = ? AND round = 3 ORDER BY id", (row_id,)):
         settled.update(json.loads(r["record_json"]))
     return settled
+
+
+def _candidates(ledger: Ledger, row_id: int) -> dict[str, Any]:
+    """Re-keyed values that matched neither entry, latest per item (a second equal re-key settles them)."""
+    found: dict[str, Any] = {}
+    for r in ledger.query("SELECT record_json FROM entries WHERE notice_row = ? AND round = 4 ORDER BY id", (row_id,)):
+        found.update(json.loads(r["record_json"]))
+    return found
 
 
 def _store(ledger: Ledger, row_id: int, round_: int, notice: Notice, check_code: str | None, clerk: User) -> None:

@@ -102,7 +102,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE entries (
         id INTEGER PRIMARY KEY,
         notice_row INTEGER NOT NULL REFERENCES notices(id),
-        round INTEGER NOT NULL CHECK (round IN (1, 2, 3)),
+        round INTEGER NOT NULL CHECK (round IN (1, 2, 3, 4)),
         record_json TEXT NOT NULL,
         check_code TEXT,
         clerk TEXT NOT NULL,

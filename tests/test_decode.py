@@ -121,7 +121,7 @@ def test_colour_numpy_input_is_read_like_a_gray_image(batch, pages) -> None:
 def test_webcam_frames_read_with_the_cheap_chain(batch, pages, boxes) -> None:
     """GIVEN twenty 1280x720 webcam frames of the sheets (code a third of the height, tilted, blurred, noisy)
     WHEN each is decoded with decode_frame
-    THEN at least 90 % give their exact record (the hardest blur misses; the next frame is 100 ms away)
+    THEN at least 95 % give their exact record (the hardest blur may miss; the next frame is 100 ms away)
     AND no frame gives any other text."""
     read = 0
     for seed in range(20):
@@ -132,7 +132,7 @@ def test_webcam_frames_read_with_the_cheap_chain(batch, pages, boxes) -> None:
         if codes:
             assert_exact(codes, batch, sheet)
             read += 1
-    assert read >= 18
+    assert read >= 19
 
 
 def test_blurred_small_code_is_read_from_its_enlarged_crop_at_its_frame_position(batch, pages, boxes) -> None:

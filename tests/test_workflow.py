@@ -240,3 +240,19 @@ def test_status_reflects_the_workflow(ledger: Ledger, clerks, printed) -> None:
     confirm(ledger, row_of(ledger, 1), clerks[0])
     state = batch_status(ledger, printed.batch_id)
     assert state.states.get("confirmed") == 1 and state.received == 1
+
+
+def test_both_entries_wrong_is_settled_by_the_same_rekey_twice(ledger: Ledger, clerks) -> None:
+    """GIVEN two entries that both mistype an item WHEN the right value is re-keyed twice THEN it is done."""
+    tanaka, suzuki = clerks
+    notice = NOTICES[1]
+    row = new_manual_notice(ledger, tanaka, "2026-11-26")
+    submit_entry(ledger, row, raw(notice, card_number="AA11111111AA"), None, tanaka)
+    assert submit_entry(ledger, row, raw(notice, card_number="BB22222222BB"), None, suzuki).state == "mismatch"
+    once = resolve(ledger, row, {"card_number": notice.card_number}, suzuki)
+    assert once.state == "mismatch" and once.errors[0].code == "entry_rekey_differs"
+    other = resolve(ledger, row, {"card_number": "CC33333333CC"}, suzuki)
+    assert other.state == "mismatch"  # a different third value is not a confirmation
+    assert resolve(ledger, row, {"card_number": "CC33333333CC"}, tanaka).state == "done"
+    stored = json.loads(ledger.query("SELECT record_json FROM notices WHERE id = ?", (row,))[0][0])
+    assert stored["card_number"] == "CC33333333CC"
