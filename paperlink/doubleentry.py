@@ -9,7 +9,7 @@
    manifest hash where the batch has one (two clerks who made the same slip are stopped there). Otherwise
    it is 不一致 and the differing items – only those – are re-keyed from the paper; a re-keyed value that
    equals one of the two entries settles that item (where both entries were wrong, a third value settles it
-   once it has been re-keyed the same way twice). When every item is settled the record is assembled,
+   once another clerk has re-keyed it the same way). When every item is settled the record is assembled,
    validated and checked against the check code and the manifest again, and is done.
 Each step is one transaction with its audit entry.
 """
@@ -142,7 +142,10 @@ def resolve(ledger: Ledger, row_id: int, rekeyed: dict[str, str], clerk: User,
         value = _normalise_item(item, rekeyed.get(item, ""), errors)
         if value is _INVALID:
             continue
-        if value in (first[item], second[item]) or (item in candidates and candidates[item] == value):
+        candidate = candidates.get(item)
+        confirms = candidate is not None and candidate[0] == value and (
+            candidate[1] != clerk.login or ledger.setting(SAME_CLERK_SETTING, "0") == "1")
+        if value in (first[item], second[item]) or confirms:
             settled_now[item] = value
         else:
             new_candidates[item] = value
@@ -161,6 +164,8 @@ def resolve(ledger: Ledger, row_id: int, rekeyed: dict[str, str], clerk: User,
             ledger.db.execute("INSERT INTO entries (notice_row, round, record_json, check_code, clerk, entered_at)"
                               " VALUES (?, 4, ?, NULL, ?, ?)",
                               (row_id, json.dumps(new_candidates, ensure_ascii=False), clerk.login, now()))
+            ledger.audit(clerk.login, "entry.rekey_candidate", str(row["batch_id"]), seq=row["seq"],
+                         notice_id=row["notice_id"], items=sorted(new_candidates))
         if settled_now:
             ledger.db.execute("INSERT INTO entries (notice_row, round, record_json, check_code, clerk, entered_at)"
                               " VALUES (?, 3, ?, NULL, ?, ?)",
@@ -209,11 +214,15 @@ def _settled(ledger: Ledger, row_id: int) -> dict[str, Any]:
     return settled
 
 
-def _candidates(ledger: Ledger, row_id: int) -> dict[str, Any]:
-    """Re-keyed values that matched neither entry, latest per item (a second equal re-key settles them)."""
-    found: dict[str, Any] = {}
-    for r in ledger.query("SELECT record_json FROM entries WHERE notice_row = ? AND round = 4 ORDER BY id", (row_id,)):
-        found.update(json.loads(r["record_json"]))
+def _candidates(ledger: Ledger, row_id: int) -> dict[str, tuple[Any, str]]:
+    """Re-keyed values that matched neither entry, latest per item, with the clerk who keyed them.
+
+    The same value keyed again by another clerk (or by the same one where the office allows it) settles it.
+    """
+    found: dict[str, tuple[Any, str]] = {}
+    for r in ledger.query("SELECT record_json, clerk FROM entries WHERE notice_row = ? AND round = 4 ORDER BY id",
+                          (row_id,)):
+        found.update({item: (value, r["clerk"]) for item, value in json.loads(r["record_json"]).items()})
     return found
 
 

@@ -123,6 +123,8 @@ def erase_expired(ledger: Ledger, home_root: Path, actor: str, today: dt.date | 
                 files += 1
         erased.append(batch_id)
         notices += len(ids)
+    if erased:
+        ledger.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # no copy of the erased rows left in the WAL file
     return ErasureResult(tuple(erased), notices, files)
 
 

@@ -71,9 +71,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "entry_check_code": ("the typed record gives check code {value}, not the one printed",
                          "入力内容が印字されたチェックコードと一致しません（入力: {value}）。用紙と見比べてください"),
     "entry_rekey_differs": ("the re-keyed value matches neither entry; check the paper and key it once more "
-                            "(the same value keyed twice settles the item)",
+                            "(the same value keyed again by another clerk settles the item)",
                             "再入力した値がどちらの入力とも一致しません。用紙をもう一度確認して、もう一度入力してください"
-                            "（同じ値を2回続けて入力すると、その値で確定します）"),
+                            "（別の職員が同じ値をもう一度入力すると、その値で確定します）"),
     # data-file level
     "header_missing": ("the first line must be the format header {{\"format\": \"paperlink-notices\", \"version\": N, \"count\": N}}",
                        "1行目は形式ヘッダーである必要があります"),

@@ -72,6 +72,9 @@ def rasterise_pdf(data: bytes, dpi: int | None = None, name: str = "PDF") -> Ite
             page = document[index]
             try:
                 scale = (dpi or page_dpi(page)) / 72
+                area = page.get_width() * page.get_height() * scale * scale
+                if area > MAX_PIXELS:  # a page that declares an absurd size must not allocate gigabytes
+                    scale *= (MAX_PIXELS / area) ** 0.5
                 yield page.render(scale=scale, grayscale=True).to_pil()
             finally:
                 page.close()

@@ -127,3 +127,16 @@ def test_several_codes_on_one_page(sheets) -> None:
     path = sheets["dir"] / "a3.png"
     page.save(path)
     assert sorted(notices_read(path)) == sorted(n.notice_id for n in NOTICES[:2])
+
+
+def test_a_pdf_page_declaring_an_absurd_size_is_rendered_within_the_pixel_cap(sheets) -> None:
+    from reportlab.pdfgen import canvas
+
+    from paperlink.pages import MAX_PIXELS
+
+    path = sheets["dir"] / "huge-page.pdf"
+    c = canvas.Canvas(str(path), pagesize=(14_000, 14_000))  # about 5 m square
+    c.drawString(100, 100, "x")
+    c.save()
+    (page,) = list(pages_of(path))
+    assert page.image.width * page.image.height <= MAX_PIXELS * 1.01

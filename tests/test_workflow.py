@@ -253,6 +253,9 @@ def test_both_entries_wrong_is_settled_by_the_same_rekey_twice(ledger: Ledger, c
     assert once.state == "mismatch" and once.errors[0].code == "entry_rekey_differs"
     other = resolve(ledger, row, {"card_number": "CC33333333CC"}, suzuki)
     assert other.state == "mismatch"  # a different third value is not a confirmation
+    alone = resolve(ledger, row, {"card_number": "CC33333333CC"}, suzuki)
+    assert alone.state == "mismatch"  # nor is the same clerk keying it again
     assert resolve(ledger, row, {"card_number": "CC33333333CC"}, tanaka).state == "done"
+    assert [e.action for e in ledger.audit_entries()].count("entry.rekey_candidate") == 3
     stored = json.loads(ledger.query("SELECT record_json FROM notices WHERE id = ?", (row,))[0][0])
     assert stored["card_number"] == "CC33333333CC"
