@@ -800,12 +800,11 @@ def demo(ctx: Context, port: int, count: int, no_serve: bool) -> None:
     Example:
       paperlink --home /tmp/paperlink-demo demo
     """
-    from paperlink.intake import record_items
+    from paperlink.intake import OFFICE_MUNICIPALITY_SETTING, record_items
     from paperlink.ledger import Ledger
     from paperlink.printing import print_batch, write_pdf
     from paperlink.scanning import interpret
     from paperlink.users import add_user, get_user
-    from paperlink.web.capture import OFFICE_MUNICIPALITY_SETTING
 
     home = ctx.home.ensure()
     store = KeyStore(home)

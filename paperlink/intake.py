@@ -20,6 +20,16 @@ from paperlink.payload import ManifestPayload, SheetPayload
 from paperlink.scanning import ScanItem
 
 CHANNELS = ("file", "folder", "webcam", "wedge")
+OFFICE_MUNICIPALITY_SETTING = "office.municipality_code"
+"""The office's own 全国地方公共団体コード; when set, sheets for another municipality are refused."""
+
+
+def foreign_municipality(ledger: Ledger, item: ScanItem) -> str | None:
+    """The sheet's municipality code if the office has one set and the sheet is for another municipality."""
+    office = ledger.setting(OFFICE_MUNICIPALITY_SETTING)
+    if office and item.sheet is not None and item.sheet.notice.municipality_code != office:
+        return item.sheet.notice.municipality_code
+    return None
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,10 @@ def _record(ledger: Ledger, item: ScanItem, channel: str, actor: str) -> IntakeR
     if item.sheet is None and item.manifest is None:
         # no paperlink code at all (blank page, unreadable file, another program's QR): nothing to keep
         return IntakeResult("rejected", item.error or "no paperlink code", page=item.page)
+    other = foreign_municipality(ledger, item)
+    if other is not None and item.sheet is not None:
+        return IntakeResult("foreign", f"the notice is for municipality {other}, not this office", item.sheet.batch_id,
+                            item.sheet.seq, item.sheet.notice.notice_id, page=item.page)
     if item.sheet is not None and item.verified:
         try:
             result = _record_sheet(ledger, item.sheet, actor)

@@ -92,7 +92,7 @@ class ScanFolder:
         verdict: dict[str, str | None] = {}
 
         def remember_file(results: list[IntakeResult]) -> None:
-            problems = [f"p.{r.page}: {r.message}" for r in results if r.outcome in ("rejected", "conflict")]
+            problems = [f"p.{r.page}: {r.message}" for r in results if r.outcome in ("rejected", "conflict", "foreign")]
             verdict["outcome"] = "failed" if problems or not results else "done"
             verdict["reason"] = "; ".join(problems) if problems else None
             self.ledger.db.execute("INSERT INTO scanned_files (sha256, name, size, processed_at, outcome, reason)"

@@ -203,3 +203,14 @@ def test_cli_watch_once_and_status(runner, batch, tmp_path: Path) -> None:
     batch_id = batch["result"].batch_id
     assert f"{batch_id}: 2/6 received" in status.stdout
     assert f"missing 3/6 {NOTICES[2].notice_id}" in status.stdout
+
+
+def test_a_sheet_for_another_municipality_leaves_no_trace(ledger: Ledger, batch) -> None:
+    """GIVEN an office set to another municipality WHEN a sheet is scanned from the folder THEN it is refused."""
+    from paperlink.intake import OFFICE_MUNICIPALITY_SETTING
+
+    ledger.set_setting(OFFICE_MUNICIPALITY_SETTING, "011002", "admin")
+    (result,) = record_items(ledger, scan_paths([batch["pages"][1]], TRUSTED), "folder", "clerk1")
+    assert result.outcome == "foreign" and "131016" in result.message
+    assert ledger.query("SELECT COUNT(*) FROM notices")[0][0] == 0
+    assert ledger.query("SELECT COUNT(*) FROM captures")[0][0] == 0

@@ -8,8 +8,8 @@ from werkzeug.wrappers.response import Response
 from paperlink.doubleentry import SAME_CLERK_SETTING
 from paperlink.errors import FieldError, field_error
 from paperlink.fields import FieldProblem, norm_municipality
+from paperlink.intake import OFFICE_MUNICIPALITY_SETTING
 from paperlink.web.auth import current_user, login_required, role_required
-from paperlink.web.capture import OFFICE_MUNICIPALITY_SETTING
 from paperlink.web.db import get_ledger
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")

@@ -24,7 +24,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from werkzeug.wrappers.response import Response
 
 from paperlink.decode import decode, decode_frame
-from paperlink.intake import IntakeResult, record_items
+from paperlink.intake import OFFICE_MUNICIPALITY_SETTING, IntakeResult, foreign_municipality, record_items
 from paperlink.ledger import Ledger
 from paperlink.pages import ScanInputError, pages_of
 from paperlink.scanning import ScanItem, interpret
@@ -36,7 +36,6 @@ from paperlink.wedge import WedgeInputError, normalise_wedge
 
 bp = Blueprint("capture", __name__, url_prefix="/capture")
 
-OFFICE_MUNICIPALITY_SETTING = "office.municipality_code"
 SNAPSHOT_WIDTH = 1200
 
 
@@ -66,11 +65,11 @@ def _jpeg(image: Any) -> bytes:
 
 def _foreign_municipality(ledger: Ledger, item: ScanItem) -> str | None:
     """A Japanese message if the item is a sheet for another municipality than the office's."""
-    office = ledger.setting(OFFICE_MUNICIPALITY_SETTING)
-    if office and item.sheet is not None and item.sheet.notice.municipality_code != office:
-        return (f"この通知は別の市区町村（{item.sheet.notice.municipality_code}）宛てです（この窓口は {office}）。"
-                "取り込みませんでした。送付元に確認してください。")
-    return None
+    other = foreign_municipality(ledger, item)
+    if other is None:
+        return None
+    return (f"この通知は別の市区町村（{other}）宛てです（この窓口は {ledger.setting(OFFICE_MUNICIPALITY_SETTING)}）。"
+            "取り込みませんでした。送付元に確認してください。")
 
 
 def _total(ledger: Ledger, batch_id: str | None) -> int | None:
