@@ -51,3 +51,21 @@ def _sweep_stale(target: Path) -> None:
                 leftover.unlink()
         except OSError:
             pass  # gone already, or not ours to remove
+
+
+def free_name(folder: Path, name: str) -> Path:
+    """`folder/name`, or `name-1`, `name-2`, … (before the suffix) if that exists: never overwrite."""
+    target = folder / name
+    stem, dot, suffix = name.partition(".")
+    counter = 1
+    while target.exists():
+        target = folder / f"{stem}-{counter}{dot}{suffix}"
+        counter += 1
+    return target
+
+
+def move_into(path: Path, folder: Path) -> Path:
+    """Move a file into `folder` (same file system) without overwriting anything there; return where it went."""
+    target = free_name(folder, path.name)
+    os.replace(path, target)
+    return target

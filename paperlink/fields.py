@@ -138,28 +138,22 @@ def norm_sex(text: str) -> str:
     return value
 
 
-def norm_event(text: str) -> str:
-    """An event code (a Japanese label is accepted and converted)."""
-    event = tables().event(text)
-    if event is None:
-        raise FieldProblem("unknown_event", value=text)
-    return event.code
+def _coded(table: str, problem: str) -> Callable[[str], str]:
+    """A normaliser for a code-table item: its code (or Japanese label) → the code."""
+
+    def normalise(text: str) -> str:
+        entry = getattr(tables(), table)(text)
+        if entry is None:
+            raise FieldProblem(problem, value=text)
+        return str(entry.code)
+
+    normalise.__doc__ = f"A {table.replace('_', ' ')} code (a Japanese label is accepted and converted)."
+    return normalise
 
 
-def norm_category(text: str) -> str:
-    """A category code (a Japanese label is accepted and converted)."""
-    category = tables().category(text)
-    if category is None:
-        raise FieldProblem("unknown_category", value=text)
-    return category.code
-
-
-def norm_card_kind(text: str) -> str:
-    """A card-kind code (a Japanese label is accepted and converted)."""
-    kind = tables().card_kind(text)
-    if kind is None:
-        raise FieldProblem("unknown_card_kind", value=text)
-    return kind.code
+norm_event = _coded("event", "unknown_event")
+norm_category = _coded("category", "unknown_category")
+norm_card_kind = _coded("card_kind", "unknown_card_kind")
 
 
 def norm_card_number(text: str) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from paperlink.atomicfile import atomic_write_bytes
+from paperlink.atomicfile import atomic_write_bytes, free_name, move_into
 from paperlink.dataformat import dumps_notices, parse_jsonl
 from paperlink.errors import DataFileError
 from paperlink.failpoints import failpoint
@@ -143,11 +143,7 @@ class Receiver:
 
     def _quarantine(self, paths: list[Path], stem: str, reason: str) -> None:
         present = [p for p in paths if p.exists()]
-        note = self.folder / "quarantine" / f"{stem}.reason.txt"
-        counter = 1
-        while note.exists():
-            note = self.folder / "quarantine" / f"{stem}-{counter}.reason.txt"
-            counter += 1
+        note = free_name(self.folder / "quarantine", f"{stem}.reason.txt")
         # the reason first: a crash after it leaves the files in place, to be quarantined again
         atomic_write_bytes(note, (reason + "\n" + "\n".join(f"file: {p.name}" for p in present) + "\n").encode("utf-8"))
         moved = self._move(present, "quarantine")
@@ -155,14 +151,5 @@ class Receiver:
             self.ledger.audit(self.actor, "line.quarantined", stem, reason=reason, files=[p.name for p in moved])
 
     def _move(self, paths: list[Path], sub: str) -> list[Path]:
-        moved = []
-        for path in paths:
-            target = self.folder / sub / path.name
-            counter = 1
-            while target.exists():
-                target = self.folder / sub / f"{path.name}.{counter}"
-                counter += 1
-            os.replace(path, target)
-            moved.append(target)
-        return moved
+        return [move_into(path, self.folder / sub) for path in paths]
 

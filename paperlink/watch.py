@@ -10,7 +10,6 @@ ever deleted. A crash between the ledger commit and the move is repaired on the 
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from paperlink.atomicfile import move_into
 from paperlink.failpoints import failpoint
 from paperlink.intake import IntakeResult, record_items
 from paperlink.ledger import Ledger, now
@@ -114,10 +114,4 @@ class ScanFolder:
 
     def _move(self, path: Path, folder: str) -> Path:
         """Move without overwriting: name, name-1, name-2, … in the target folder."""
-        target = self.root / folder / path.name
-        counter = 1
-        while target.exists():
-            target = self.root / folder / f"{path.stem}-{counter}{path.suffix}"
-            counter += 1
-        os.replace(path, target)
-        return target
+        return move_into(path, self.root / folder)
