@@ -491,10 +491,17 @@ def _draw_sheet(c: Any, spec: SheetSpec, layout: Layout, font: str) -> None:
     if not spec.qr_texts:
         raise ValueError(f"notice {spec.notice.notice_id}: a sheet needs at least one QR text")
     _check_glyphs(spec)
+    table_top = _sheet_header(Canvas(io.BytesIO(), pagesize=A4), spec, font) - 3 * mm  # measured, not drawn
     bottom = _plan_bottom(_codes(spec.qr_texts, layout))
-    header_bottom = _sheet_header(c, spec, font)
-    table_top = header_bottom - 3 * mm
-    table = _fit_table(spec, font, table_top, bottom.top + 7 * mm)
+    try:
+        table = _fit_table(spec, font, table_top, bottom.top + 7 * mm)
+    except SheetTooLarge:
+        if layout.module_mm <= MIN_MODULE_MM:
+            raise
+        # a very long notice: the smallest module a 150-dpi scan still resolves leaves the table more room
+        bottom = _plan_bottom(_codes(spec.qr_texts, Layout(MIN_MODULE_MM, layout.error)))
+        table = _fit_table(spec, font, table_top, bottom.top + 7 * mm)
+    _sheet_header(c, spec, font)
     _, height = table.wrap(WIDTH, table_top - bottom.top)
     table.drawOn(c, LEFT, table_top - height)
     _legend(c, font, table_top - height - 4 * mm, bool(spec.notice.before))
