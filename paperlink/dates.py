@@ -79,3 +79,20 @@ def to_wareki(date: dt.date) -> str:
             year = date.year - era.start.year + 1
             return f"{era.name}{'元' if year == 1 else year}年{date.month}月{date.day}日"
     return date.isoformat()
+
+
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
+"""Japan Standard Time (no daylight saving): the ledger stores UTC, people read Japan time."""
+
+
+def japan_time(value: str | None, seconds: bool = False) -> str:
+    """An ISO timestamp of the ledger (UTC) as Japan time: 2026-11-26 19:31 (a value that is not one, as is)."""
+    if not value:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")

@@ -19,6 +19,7 @@ from pathlib import Path
 from paperlink.atomicfile import atomic_write_bytes
 from paperlink.csvformat import dumps_csv
 from paperlink.dataformat import dumps_notices
+from paperlink.dates import japan_time
 from paperlink.errors import ExportError
 from paperlink.failpoints import failpoint
 from paperlink.ledger import Ledger, now
@@ -137,7 +138,7 @@ def report_rows(ledger: Ledger, batch_ids: Sequence[str]) -> list[ReportRow]:
             event = events.get(record.get("event", ""))
             out.append(ReportRow(batch_id, r["seq"], total["total"], r["notice_id"] or "", record.get("name", ""),
                                  event.label if event else "", r["state"], METHOD_LABELS.get(r["method"] or "", ""),
-                                 r["entered_by"] or "", r["verified_by"] or "", (r["verified_at"] or "")[:16]))
+                                 r["entered_by"] or "", r["verified_by"] or "", japan_time(r["verified_at"])))
     return out
 
 
@@ -175,7 +176,7 @@ def processing_report(ledger: Ledger, batch_ids: Sequence[str], printed_at: str 
                             invariant=1)
     done = sum(1 for r in rows if r.state in VERIFIED_STATES)
     story = [Paragraph("処理結果一覧（取扱注意・個人情報）", title),
-             Paragraph(f"作成日時 {printed_at or now()[:16]}　対象バッチ {', '.join(batch_ids)}　"
+             Paragraph(f"作成日時 {printed_at or japan_time(now())}　対象バッチ {', '.join(batch_ids)}　"
                        f"件数 {len(rows)} 件（うち処理済 {done} 件）", small), Spacer(1, 4 * mm), table]
     doc.build(story)
     return buffer.getvalue()

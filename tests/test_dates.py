@@ -57,3 +57,11 @@ def test_rejected_spellings(text: str, code: str) -> None:
 def test_wareki_round_trip(date: dt.date, text: str) -> None:
     assert to_wareki(date) == text
     assert parse_date(text) == date
+
+
+def test_ledger_times_are_shown_in_japan_time() -> None:
+    from paperlink.dates import japan_time
+
+    assert japan_time("2026-11-26T15:31:07+00:00") == "2026-11-27 00:31"
+    assert japan_time("2026-11-26T15:31:07+00:00", seconds=True) == "2026-11-27 00:31:07"
+    assert japan_time(None) == "" and japan_time("not a time") == "not a time"

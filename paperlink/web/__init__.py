@@ -23,6 +23,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers.response import Response as BaseResponse
 
+from paperlink.dates import japan_time
 from paperlink.home import Home
 
 MAX_UPLOAD_MB = 50
@@ -76,6 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config)
     csrf.init_app(app)
+    app.add_template_filter(japan_time, "jst")
 
     from paperlink.web import db
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, render_template, url_for
 
+from paperlink.dates import JST, japan_time
 from paperlink.export import STATE_LABELS
 from paperlink.intake import BatchStatus, batch_status
 from paperlink.ledger import Ledger
@@ -83,7 +84,7 @@ def batch_cards(ledger: Ledger, today: str) -> list[BatchCard]:
         " ORDER BY b.registered_at DESC, b.batch_id")
     cards = []
     for batch in rows:
-        if batch["exported"] and not batch["registered_at"].startswith(today):
+        if batch["exported"] and not japan_time(batch["registered_at"]).startswith(today):
             continue
         status = batch_status(ledger, batch["batch_id"])
         if status is None:
@@ -108,6 +109,6 @@ def batch_cards(ledger: Ledger, today: str) -> list[BatchCard]:
 @login_required
 def board() -> str:
     """The home page."""
-    today = dt.datetime.now(dt.UTC).date().isoformat()
+    today = dt.datetime.now(JST).date().isoformat()
     return render_template("batches/board.html", cards=batch_cards(get_ledger(), today), labels=STATE_LABELS,
                            order=STATE_ORDER)
