@@ -92,6 +92,7 @@ def submit_entry(ledger: Ledger, row_id: int, raw: dict[str, Any], check_code: s
         row = notice_row(ledger, row_id)  # re-read inside the write lock
         if row["state"] == "missing":
             _store(ledger, row_id, 1, notice, check_code, clerk)
+            failpoint("entry.first-in-transaction")
             # the typed notice id is not written onto the notice: the second clerk must not see it
             ledger.db.execute("UPDATE notices SET state = 'first_entry', updated_at = ? WHERE id = ?", (now(), row_id))
             ledger.audit(clerk.login, "entry.first", str(row["batch_id"]), seq=row["seq"], notice_id=notice.notice_id)
@@ -172,6 +173,7 @@ def resolve(ledger: Ledger, row_id: int, rekeyed: dict[str, str], clerk: User,
                               (row_id, json.dumps(settled_now, ensure_ascii=False), clerk.login, now()))
             ledger.audit(clerk.login, "entry.rekeyed", str(row["batch_id"]), seq=row["seq"],
                          notice_id=row["notice_id"], settled=sorted(settled_now))
+        failpoint("entry.resolve-in-transaction")
         if notice is not None:
             _finish(ledger, notice_row(ledger, row_id), notice, str(_entry(ledger, row_id, 1)["clerk"]), clerk,
                     same=False)
