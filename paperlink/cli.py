@@ -760,17 +760,26 @@ def export_command(ctx: Context, batch_ids: tuple[str, ...], output: Path, as_cs
 
 
 def _serve(home: Home, port: int) -> None:
+    import threading
+
     from werkzeug.serving import run_simple
 
+    from paperlink.watch import watch_in_background
     from paperlink.web import create_app
 
     app = create_app({"HOME": str(home.root)})
+    stop = threading.Event()
+    watcher = threading.Thread(target=watch_in_background, args=(home.root, stop), daemon=True, name="scan-folder")
+    watcher.start()
+    click.echo(f"scan folder: {home.scans} (files dropped there are imported automatically)")
     click.echo(f"paperlink: open http://127.0.0.1:{port}/ in the browser (Ctrl+C stops)")
     try:
         run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port} ({exc.strerror or exc}); "
                                    "is paperlink already running? Try another --port") from None
+    finally:
+        stop.set()
 
 
 @main.command()

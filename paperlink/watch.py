@@ -10,6 +10,7 @@ ever deleted. A crash between the ledger commit and the move is repaired on the 
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from paperlink.atomicfile import move_into
+from paperlink.errors import PaperlinkError
 from paperlink.failpoints import failpoint
 from paperlink.intake import IntakeResult, record_items
 from paperlink.ledger import Ledger, now
@@ -115,3 +117,30 @@ class ScanFolder:
     def _move(self, path: Path, folder: str) -> Path:
         """Move without overwriting: name, name-1, name-2, … in the target folder."""
         return move_into(path, self.root / folder)
+
+
+def watch_in_background(home_root: Path, stop: threading.Event, interval: float = 3.0,
+                        stable_seconds: float = 2.0, on_outcome: Callable[[FileOutcome], None] | None = None) -> None:
+    """Poll `<home>/scans` until `stop` is set (the entry screen runs this in a thread).
+
+    It has its own ledger connection; trusted keys are re-read at every poll, so a key trusted while the
+    screen runs counts at once. A failure is reported through `on_outcome`-less logging and the loop goes on.
+    """
+    import logging
+
+    from paperlink.home import Home
+    from paperlink.keys import KeyStore
+
+    log = logging.getLogger("paperlink.watch")
+    home = Home(home_root)
+    with Ledger(home.ledger) as ledger:
+        folder = ScanFolder(home.scans, ledger, {}, actor="scan-folder", stable_seconds=stable_seconds)
+        while not stop.wait(interval):
+            try:
+                folder.trusted = KeyStore(home).trusted()
+                for outcome in folder.poll():
+                    log.info("scan folder: %s: %s", outcome.name, outcome.outcome)
+                    if on_outcome is not None:
+                        on_outcome(outcome)
+            except (PaperlinkError, OSError) as exc:
+                log.warning("scan folder: %s", exc)

@@ -214,3 +214,37 @@ def test_a_sheet_for_another_municipality_leaves_no_trace(ledger: Ledger, batch)
     assert result.outcome == "foreign" and "131016" in result.message
     assert ledger.query("SELECT COUNT(*) FROM notices")[0][0] == 0
     assert ledger.query("SELECT COUNT(*) FROM captures")[0][0] == 0
+
+
+def test_the_scan_folder_is_watched_in_the_background(home: Path, batch) -> None:
+    """GIVEN the screen's background watcher WHEN a scan is dropped in <home>/scans THEN it is imported by itself."""
+    import shutil
+    import threading
+    import time
+
+    from cryptography.hazmat.primitives import serialization
+
+    from paperlink.home import Home
+    from paperlink.keys import KeyStore
+    from paperlink.watch import watch_in_background
+
+    pub = home.parent / "k.pem"
+    pub.write_bytes(KEY.public_key().public_bytes(serialization.Encoding.PEM,
+                                                  serialization.PublicFormat.SubjectPublicKeyInfo))
+    KeyStore(Home(home).ensure()).trust(pub)
+    seen = []
+    stop = threading.Event()
+    thread = threading.Thread(target=watch_in_background, args=(home, stop, 0.1, 0.2, seen.append))
+    thread.start()
+    try:
+        time.sleep(0.3)
+        shutil.copy(batch["pages"][1], home / "scans" / "sheet.png")
+        deadline = time.monotonic() + 20
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert [o.outcome for o in seen] == ["done"]
+    with Ledger(home / "ledger.sqlite3") as ledger:
+        assert ledger.query("SELECT COUNT(*) FROM notices WHERE digest IS NOT NULL")[0][0] == 1
