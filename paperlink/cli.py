@@ -713,19 +713,86 @@ def users_add(ctx: Context, login: str, display_name: str, roles: tuple[str, ...
     from paperlink.ledger import Ledger
     from paperlink.users import UserError, add_user
 
-    if password_file is not None:
-        try:
-            password = password_file.read_text("utf-8").splitlines()[0] if password_file.stat().st_size else ""
-        except OSError as exc:
-            raise click.ClickException(f"cannot read {password_file}: {exc.strerror or exc}") from None
-    else:
-        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    password = _new_password(password_file)
     try:
         with Ledger(ctx.home.ensure().ledger) as ledger:
             user = add_user(ledger, login, display_name, set(roles), password, actor="cli")
     except (UserError, PaperlinkError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"added {user.login} ({user.display_name}): {', '.join(sorted(user.roles))}")
+
+
+def _new_password(password_file: Path | None) -> str:
+    if password_file is None:
+        return str(click.prompt("password", hide_input=True, confirmation_prompt=True))
+    try:
+        return password_file.read_text("utf-8").splitlines()[0] if password_file.stat().st_size else ""
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {password_file}: {exc.strerror or exc}") from None
+
+
+@users.command("list")
+@pass_context
+def users_list(ctx: Context) -> None:
+    """List the accounts with their roles and whether they are active.
+
+    \b
+    Example:
+      paperlink users list
+    """
+    from paperlink.ledger import Ledger
+    from paperlink.users import list_users
+
+    with Ledger(ctx.home.ensure().ledger) as ledger:
+        for user in list_users(ledger):
+            state = "active" if user.active else "deactivated"
+            click.echo(f"{user.login:16} {user.display_name:12} {','.join(sorted(user.roles)):20} {state}")
+
+
+@users.command("deactivate")
+@click.argument("login")
+@click.option("--reactivate", is_flag=True, help="Allow the account to log in again.")
+@pass_context
+def users_deactivate(ctx: Context, login: str, reactivate: bool) -> None:
+    """Stop an account from logging in (a clerk who left); its name stays in the audit log.
+
+    \b
+    Example:
+      paperlink users deactivate tanaka
+    """
+    from paperlink.ledger import Ledger
+    from paperlink.users import set_active
+
+    try:
+        with Ledger(ctx.home.ensure().ledger) as ledger:
+            user = set_active(ledger, login, reactivate, actor="cli")
+    except PaperlinkError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{user.login}: {'active' if user.active else 'deactivated'}")
+
+
+@users.command("password")
+@click.argument("login")
+@click.option("--password-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Read the new password from this file's first line instead of asking.")
+@pass_context
+def users_password(ctx: Context, login: str, password_file: Path | None) -> None:
+    """Set a new password for an account (the clerk forgot it, or it may be known to others).
+
+    \b
+    Example:
+      paperlink users password tanaka
+    """
+    from paperlink.ledger import Ledger
+    from paperlink.users import set_password
+
+    password = _new_password(password_file)
+    try:
+        with Ledger(ctx.home.ensure().ledger) as ledger:
+            set_password(ledger, login, password, actor="cli")
+    except PaperlinkError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{login}: new password set")
 
 
 @main.command("export")

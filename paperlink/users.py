@@ -133,3 +133,26 @@ def authenticate(ledger: Ledger, login: str, password: str) -> User | None:
 def list_users(ledger: Ledger) -> list[User]:
     """Every account, by login."""
     return [_user(r) for r in ledger.query("SELECT * FROM users ORDER BY login")]
+
+
+def set_active(ledger: Ledger, login: str, active: bool, actor: str) -> User:
+    """Deactivate (a clerk who left; their name stays in the log) or reactivate an account."""
+    user = get_user(ledger, login)
+    if user is None:
+        raise UserError(f"no account '{login}'")
+    with ledger.transaction():
+        ledger.db.execute("UPDATE users SET active = ? WHERE login = ?", (int(active), user.login))
+        ledger.audit(actor, "user.activated" if active else "user.deactivated", user.login)
+    return User(user.login, user.display_name, user.roles, active)
+
+
+def set_password(ledger: Ledger, login: str, password: str, actor: str) -> None:
+    """Give an account a new password (the old one stops working at once)."""
+    user = get_user(ledger, login)
+    if user is None:
+        raise UserError(f"no account '{login}'")
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+    with ledger.transaction():
+        ledger.db.execute("UPDATE users SET password_hash = ? WHERE login = ?", (hash_password(password), user.login))
+        ledger.audit(actor, "user.password_set", user.login)

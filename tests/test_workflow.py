@@ -259,3 +259,22 @@ def test_both_entries_wrong_is_settled_by_the_same_rekey_twice(ledger: Ledger, c
     assert [e.action for e in ledger.audit_entries()].count("entry.rekey_candidate") == 3
     stored = json.loads(ledger.query("SELECT record_json FROM notices WHERE id = ?", (row,))[0][0])
     assert stored["card_number"] == "CC33333333CC"
+
+
+def test_deactivated_clerks_cannot_log_in_and_passwords_can_be_reset(ledger: Ledger, clerks, runner, home) -> None:
+    from paperlink.users import set_active, set_password
+
+    set_active(ledger, "tanaka", False, "admin")
+    assert authenticate(ledger, "tanaka", "correct horse 1") is None
+    set_active(ledger, "tanaka", True, "admin")
+    set_password(ledger, "tanaka", "a brand new pass", "admin")
+    assert authenticate(ledger, "tanaka", "correct horse 1") is None
+    assert authenticate(ledger, "tanaka", "a brand new pass").login == "tanaka"
+    actions = [e.action for e in ledger.audit_entries()]
+    assert {"user.deactivated", "user.activated", "user.password_set"} <= set(actions)
+    with pytest.raises(UserError, match="at least 8"):
+        set_password(ledger, "tanaka", "short", "admin")
+    listed = runner("users", "list").stdout
+    assert "tanaka" in listed and "suzuki" in listed
+    assert "deactivated" in runner("users", "deactivate", "suzuki").stdout
+    assert runner("users", "deactivate", "nobody").exit_code == 1
