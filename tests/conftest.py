@@ -37,6 +37,24 @@ BASE_RECORD: dict[str, Any] = {
 }
 
 
+def write_public_key(private: Any, path: Path) -> Path:
+    """Write a test key's public half as PEM (what `paperlink keys export` writes)."""
+    from cryptography.hazmat.primitives import serialization
+
+    path.write_bytes(private.public_key().public_bytes(serialization.Encoding.PEM,
+                                                       serialization.PublicFormat.SubjectPublicKeyInfo))
+    return path
+
+
+def trusting_home(root: Path, private: Any) -> Path:
+    """A data directory at `root` that trusts `private`'s public key (an entry side for that print side)."""
+    from paperlink.home import Home
+    from paperlink.keys import KeyStore
+
+    KeyStore(Home(root).ensure()).trust(write_public_key(private, root.parent / f"{root.name}.pub.pem"))
+    return root
+
+
 @pytest.fixture(autouse=True)
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own empty data directory through PAPERLINK_HOME."""

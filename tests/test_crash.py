@@ -18,13 +18,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from paperlink.dataformat import dumps_notices, write_notices
 from paperlink.ledger import Ledger
 from paperlink.printing import print_batch
 from paperlink.samples import SampleOptions, generate
+from tests.conftest import trusting_home
 
 KEY = Ed25519PrivateKey.generate()
 NOTICES = generate(SampleOptions(count=4, seed=61, notice_date=dt.date(2026, 11, 26)))
@@ -49,15 +49,7 @@ def consistent(home: Path) -> Ledger:
 
 @pytest.fixture
 def entry_home(tmp_path: Path) -> Path:
-    from paperlink.home import Home
-    from paperlink.keys import KeyStore
-
-    home = tmp_path / "home"
-    pub = tmp_path / "k.pem"
-    pub.write_bytes(KEY.public_key().public_bytes(serialization.Encoding.PEM,
-                                                  serialization.PublicFormat.SubjectPublicKeyInfo))
-    KeyStore(Home(home).ensure()).trust(pub)
-    return home
+    return trusting_home(tmp_path / "home", KEY)
 
 
 @pytest.fixture(scope="module")

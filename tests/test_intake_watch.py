@@ -17,6 +17,7 @@ from paperlink.printing import print_batch
 from paperlink.samples import SampleOptions, generate
 from paperlink.scanning import interpret, scan_paths
 from paperlink.watch import ScanFolder
+from tests.conftest import trusting_home, write_public_key
 
 KEY = Ed25519PrivateKey.generate()
 TRUSTED = {key_id(KEY.public_key()): KEY.public_key()}
@@ -187,12 +188,8 @@ def test_a_growing_file_waits(ledger: Ledger, batch, tmp_path: Path) -> None:
 def test_cli_watch_once_and_status(runner, batch, tmp_path: Path) -> None:
     import shutil
 
-    from cryptography.hazmat.primitives import serialization
-
     home = tmp_path / "entry"
-    pub = tmp_path / "k.pem"
-    pub.write_bytes(KEY.public_key().public_bytes(serialization.Encoding.PEM,
-                                                  serialization.PublicFormat.SubjectPublicKeyInfo))
+    pub = write_public_key(KEY, tmp_path / "k.pem")
     assert runner("--home", home, "keys", "trust", pub).exit_code == 0
     (home / "scans").mkdir(parents=True)
     for page in batch["pages"][:3]:
@@ -222,16 +219,9 @@ def test_the_scan_folder_is_watched_in_the_background(home: Path, batch) -> None
     import threading
     import time
 
-    from cryptography.hazmat.primitives import serialization
-
-    from paperlink.home import Home
-    from paperlink.keys import KeyStore
     from paperlink.watch import watch_in_background
 
-    pub = home.parent / "k.pem"
-    pub.write_bytes(KEY.public_key().public_bytes(serialization.Encoding.PEM,
-                                                  serialization.PublicFormat.SubjectPublicKeyInfo))
-    KeyStore(Home(home).ensure()).trust(pub)
+    trusting_home(home, KEY)
     seen = []
     stop = threading.Event()
     thread = threading.Thread(target=watch_in_background, args=(home, stop, 0.1, 0.2, seen.append))

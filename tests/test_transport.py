@@ -16,12 +16,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from paperlink.bundle import BundleError, media_register, read_bundle, seal, write_bundle
 from paperlink.dataformat import dumps_notices, write_notices
 from paperlink.export import export
-from paperlink.home import Home
-from paperlink.keys import KeyStore, key_id
+from paperlink.keys import key_id
 from paperlink.ledger import Ledger
 from paperlink.samples import SampleOptions, generate
 from paperlink.sharedfolder import Receiver, send
 from paperlink.transport import TransportError, sign_manifest
+from tests.conftest import trusting_home
 
 KEY = Ed25519PrivateKey.generate()
 TRUSTED = {key_id(KEY.public_key()): KEY.public_key()}
@@ -200,14 +200,7 @@ def _cli_env(home: Path, failpoint: str | None = None) -> dict[str, str]:
 
 @pytest.fixture
 def entry_home(tmp_path: Path) -> Path:
-    home = tmp_path / "entry-home"
-    pub = tmp_path / "print.pub.pem"
-    from cryptography.hazmat.primitives import serialization
-
-    pub.write_bytes(KEY.public_key().public_bytes(serialization.Encoding.PEM,
-                                                  serialization.PublicFormat.SubjectPublicKeyInfo))
-    KeyStore(Home(home).ensure()).trust(pub)
-    return home
+    return trusting_home(tmp_path / "entry-home", KEY)
 
 
 @pytest.mark.parametrize("point", ["line.before-import", "line.in-transaction", "line.after-import",

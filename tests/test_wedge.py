@@ -14,6 +14,7 @@ from paperlink.keys import key_id
 from paperlink.notice import parse_notice
 from paperlink.payload import SheetPayload, sheet_text
 from paperlink.wedge import WedgeInputError, normalise_wedge
+from tests.conftest import trusting_home
 
 KEY = Ed25519PrivateKey.generate()
 
@@ -87,16 +88,8 @@ def test_any_typed_text_gives_a_payload_text_or_a_wedge_error(typed: str) -> Non
 def test_cli_scan_typed(runner, tmp_path, text: str) -> None:
     import json
 
-    from paperlink.home import Home
-    from paperlink.keys import KeyStore
 
-    home = tmp_path / "entry"
-    pub = tmp_path / "k.pem"
-    from cryptography.hazmat.primitives import serialization
-
-    pub.write_bytes(KEY.public_key().public_bytes(serialization.Encoding.PEM,
-                                                  serialization.PublicFormat.SubjectPublicKeyInfo))
-    KeyStore(Home(home).ensure()).trust(pub)
+    home = trusting_home(tmp_path / "entry", KEY)
     typed = us_scanner_on_jis_pc(text).lower() + "\n" + "ぷらす\n"
     result = runner("--home", home, "scan", "--typed", "--json", input=typed)
     first, second = (json.loads(line) for line in result.stdout.splitlines())
