@@ -103,7 +103,7 @@ def prepare_office(home: Path, count: int = 12, frames_per_sheet: int = 1) -> Of
     from PIL import Image
 
     from paperlink.home import Home
-    from paperlink.intake import record_items
+    from paperlink.intake import capture_scans
     from paperlink.keys import KeyStore
     from paperlink.ledger import Ledger
     from paperlink.printing import print_batch
@@ -121,7 +121,7 @@ def prepare_office(home: Path, count: int = 12, frames_per_sheet: int = 1) -> Of
         for login, roles in (("clerk-a", {"entry"}), ("clerk-b", {"entry", "review"}), ("camera", {"entry"})):
             add_user(ledger, login, login, roles, PASSWORD, "bench")
         assert result.cover is not None
-        record_items(ledger, [interpret(t, "cover", 1, store.trusted()) for t in result.cover.manifest_qr_texts],
+        capture_scans(ledger, [interpret(t, "cover", 1, store.trusted()) for t in result.cover.manifest_qr_texts],
                      "file", "bench")
     pages = rasterise(result.pdf, 300)
     sheets = pages[len(pages) - count:]

@@ -31,7 +31,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from paperlink.atomicfile import atomic_write_bytes
 from paperlink.dataformat import dumps_notices, parse_jsonl
 from paperlink.errors import DataFileError
-from paperlink.ledger import Ledger, now
+from paperlink.ledger import Ledger, Transport
+from paperlink.ledger.registers import add_media_record, media_records
+from paperlink.ledger.schema import MediaDirection
 from paperlink.notice import Notice
 from paperlink.transport import ImportResult, Manifest, TransportError, check_batch_id, import_batch, sign_manifest
 
@@ -51,7 +53,7 @@ def _key(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
 def check_passphrase(passphrase: str) -> None:
     """BundleError unless the passphrase is long enough."""
     if len(passphrase) < MIN_PASSPHRASE:
-        raise BundleError(f"the passphrase must have at least {MIN_PASSPHRASE} characters")
+        raise BundleError("bundle_passphrase_short", min=MIN_PASSPHRASE)
 
 
 def seal(notices: Sequence[Notice], batch_id: str, private: Ed25519PrivateKey, passphrase: str) -> tuple[bytes, Manifest]:
@@ -73,35 +75,35 @@ def open_bundle(blob: bytes, passphrase: str, trusted: Mapping[bytes, Ed25519Pub
                 name: str = "bundle") -> tuple[Manifest, list[Notice]]:
     """Decrypt (in memory), verify and validate a bundle; BundleError / TransportError / DataFileError otherwise."""
     if not blob.startswith(MAGIC):
-        raise BundleError(f"{name}: not a paperlink bundle" + (" (the file is empty)" if not blob else ""))
+        raise BundleError("bundle_empty" if not blob else "bundle_not_bundle", name=name)
     head_end = blob.find(b"\n", len(MAGIC))
     if head_end < 0:
-        raise BundleError(f"{name}: the file is truncated (no header)")
+        raise BundleError("bundle_no_header", name=name)
     header_bytes = blob[len(MAGIC):head_end + 1]
     try:
         header = json.loads(header_bytes)
         if not isinstance(header, dict):
-            raise BundleError(f"{name}: the header is damaged (not an object)")
+            raise BundleError("bundle_header_not_object", name=name)
         if header.get("version") != 1:
-            raise BundleError(f"{name}: bundle version {header.get('version')} is not supported")
+            raise BundleError("bundle_version", name=name, version=header.get("version"))
         if header.get("kdf") != "scrypt":
-            raise BundleError(f"{name}: key derivation {header.get('kdf')!r} is not supported")
+            raise BundleError("bundle_kdf", name=name, kdf=repr(header.get("kdf")))
         salt, nonce = base64.b64decode(header["salt"]), base64.b64decode(header["nonce"])
         n, r, p = int(header["n"]), int(header["r"]), int(header["p"])
         if n > 2**16 or r > 8 or p > 4 or n < 2:  # within the 128 MiB the derivation may use
-            raise BundleError(f"{name}: key-derivation parameters out of range")
+            raise BundleError("bundle_kdf_range", name=name)
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise BundleError(f"{name}: the header is damaged ({exc})") from None
+        raise BundleError("bundle_header_damaged", name=name, detail=exc) from None
     try:
         plaintext = AESGCM(_key(passphrase, salt, n, r, p)).decrypt(nonce, blob[head_end + 1:], MAGIC + header_bytes)
     except (InvalidTag, ValueError):
-        raise BundleError(f"{name}: wrong passphrase, or the file was altered or is truncated; nothing was imported") from None
+        raise BundleError("bundle_cannot_open", name=name) from None
     try:
         content = json.loads(plaintext)
         manifest = Manifest.from_bytes(json.dumps(content["manifest"]).encode(), f"{name} (manifest)")
         data = str(content["data"]).encode("utf-8")
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise BundleError(f"{name}: the bundle's content is malformed ({exc})") from None
+        raise BundleError("bundle_content", name=name, detail=exc) from None
     manifest.verify(trusted, f"{name} (manifest)")
     manifest.check_data(data, f"{name} (data)")
     return manifest, parse_jsonl(data, f"{name}:{manifest.file_name}")
@@ -126,8 +128,9 @@ def write_bundle(ledger: Ledger, notices: Sequence[Notice], path: str | os.PathL
     target = Path(path)
     atomic_write_bytes(target, blob)
     with ledger.transaction():
-        _register(ledger, manifest.batch_id, "out", target.name, blob, len(notices), clerk)
-        ledger.audit(clerk, "media.written", manifest.batch_id, bundle=target.name, count=len(notices))
+        _register(ledger, manifest.batch_id, MediaDirection.OUT, target.name, blob, len(notices), clerk)
+        ledger.audit(clerk, "media.written", manifest.batch_id, bundle=target.name, count=len(notices),
+                     sha256=manifest.sha256)
     return manifest
 
 
@@ -138,22 +141,22 @@ def read_bundle(ledger: Ledger, path: str | os.PathLike[str], passphrase: str,
     try:
         blob = source.read_bytes()
     except OSError as exc:
-        raise BundleError(f"{source}: cannot read ({exc.strerror or exc})") from None
+        raise BundleError("bundle_unreadable", name=source, detail=exc.strerror or exc) from None
     try:
         manifest, notices = open_bundle(blob, passphrase, trusted, source.name)
     except DataFileError as exc:
-        raise BundleError("; ".join(str(p) for p in exc.problems[:20])) from None
-    return import_batch(ledger, manifest, notices, "media", clerk,
-                        extra=lambda led: _register(led, manifest.batch_id, "in", source.name, blob, len(notices), clerk))
+        raise BundleError("bundle_data_invalid", detail="; ".join(str(p) for p in exc.problems[:20])) from None
+    return import_batch(ledger, manifest, notices, Transport.MEDIA, clerk,
+                        extra=lambda led: _register(led, manifest.batch_id, MediaDirection.IN, source.name, blob,
+                                                    len(notices), clerk))
 
 
-def _register(ledger: Ledger, batch_id: str, direction: str, name: str, blob: bytes, count: int, clerk: str) -> None:
-    ledger.db.execute("INSERT INTO media_register (batch_id, direction, bundle_name, bundle_sha256, count, clerk, at)"
-                      " VALUES (?,?,?,?,?,?,?)", (batch_id, direction, name, hashlib.sha256(blob).hexdigest(), count,
-                                                  clerk, now()))
+def _register(ledger: Ledger, batch_id: str, direction: MediaDirection, name: str, blob: bytes, count: int,
+              clerk: str) -> None:
+    add_media_record(ledger, batch_id, direction, name, hashlib.sha256(blob).hexdigest(), count, clerk)
 
 
 def media_register(ledger: Ledger) -> list[BundleRecord]:
     """Every bundle written or read on this PC, oldest first."""
-    return [BundleRecord(r["batch_id"], r["direction"], r["bundle_name"], r["count"], r["clerk"], r["at"])
-            for r in ledger.query("SELECT * FROM media_register ORDER BY id")]
+    return [BundleRecord(r.batch_id, r.direction.value, r.bundle_name, r.count, r.clerk, r.at)
+            for r in media_records(ledger)]

@@ -7,6 +7,7 @@ the notice format lives here.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import getpass
 import sys
 from collections.abc import Callable, Iterator
@@ -55,7 +56,71 @@ def _municipality_option(_ctx: click.Context, _param: click.Parameter, value: st
         raise click.BadParameter(field_error("municipality_code", exc.code, **exc.params).message) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# -- the one place where the core's errors become command-line messages -----------------------------
+
+_TARGETS = "paperlink.targets"
+"""ctx.meta key (shared by nested contexts): what the running command writes, to name it in an OSError."""
+
+OUTPUT_OPTIONS = {"--output": "file", "--to": "folder"}
+"""The options that name what a command writes: a file (written atomically, via a temporary twin) or a folder."""
+
+
+class CoreErrorCommand(click.Command):
+    """A command that leaves what it writes in ctx.meta, so that CoreErrorGroup can tell a write from a read."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        ctx.meta[_TARGETS] = [(OUTPUT_OPTIONS[opt], ctx.params[param.name]) for param in self.params
+                              for opt in param.opts if opt in OUTPUT_OPTIONS and param.name
+                              and isinstance(ctx.params.get(param.name), Path)]
+        return super().invoke(ctx)
+
+
+def _os_error_message(exc: OSError, targets: list[tuple[str, Path]]) -> str:
+    """`cannot write OUTPUT: why` for the command's output (or its temporary twin), `cannot write into FOLDER: why`
+    for a file in its output folder, `cannot read FILE: why` for anything else."""
+    why = exc.strerror or str(exc)
+    if not exc.filename:
+        return why
+    failed = Path(exc.filename).absolute()
+    for kind, target in targets:
+        where = target.absolute()
+        if kind == "file" and failed.parent == where.parent and (failed.name == where.name
+                                                                 or failed.name.startswith(f".{where.name}.")):
+            return f"cannot write {target}: {why}"
+        if kind == "folder" and failed.is_relative_to(where):
+            return f"cannot write into {target}: {why}"
+    return f"cannot read {exc.filename}: {why}"
+
+
+class CoreErrorGroup(click.Group):
+    """A group whose commands report the core's errors as one English line each, never as a traceback.
+
+    PaperlinkError → its English message; DataFileError → every problem on stderr, then a summary; OSError →
+    which file could not be read or written, and why. Exit status 1 (click.ClickException).
+    """
+
+    command_class = CoreErrorCommand
+    group_class = type  # subgroups (keys, users, audit) are CoreErrorGroups too
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DataFileError as exc:
+            if not exc.problems:
+                raise click.ClickException(exc.message("en")) from None
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            raise click.ClickException(f"{exc.problems[0].path}: {len(exc.problems)} problem(s); "
+                                       "nothing was written") from None
+        except PaperlinkError as exc:
+            raise click.ClickException(exc.message("en")) from None
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                raise  # click's main() ends quietly when the reader of stdout went away
+            raise click.ClickException(_os_error_message(exc, ctx.meta.get(_TARGETS, []))) from None
+
+
+@click.group(cls=CoreErrorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="paperlink")
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), envvar=ENV_VAR,
               help=f"Data directory holding all state (default: ${ENV_VAR} or a per-user folder).")
@@ -158,10 +223,7 @@ def keys_init(ctx: Context) -> None:
       paperlink keys init
     """
     store = KeyStore(ctx.home.ensure())
-    try:
-        public = store.init()
-    except PaperlinkError as exc:
-        raise click.ClickException(str(exc)) from None
+    public = store.init()
     click.echo(f"signing key created in {store.dir}")
     click.echo(f"fingerprint: {fingerprint(public)}")
 
@@ -177,12 +239,7 @@ def keys_export(ctx: Context, output: Path) -> None:
     Example:
       paperlink keys export -o print-side.pub.pem
     """
-    try:
-        fp = KeyStore(ctx.home).export(output)
-    except PaperlinkError as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    fp = KeyStore(ctx.home).export(output)
     click.echo(f"public key written to {output}")
     click.echo(f"fingerprint: {fp}")
 
@@ -197,10 +254,7 @@ def keys_trust(ctx: Context, file: Path) -> None:
     Example:
       paperlink keys trust print-side.pub.pem
     """
-    try:
-        fp = KeyStore(ctx.home.ensure()).trust(file)
-    except PaperlinkError as exc:
-        raise click.ClickException(str(exc)) from None
+    fp = KeyStore(ctx.home.ensure()).trust(file)
     click.echo(f"trusted key {fp}")
     click.echo("compare this fingerprint with the one 'paperlink keys export' showed on the print side")
 
@@ -229,17 +283,12 @@ def print_command(ctx: Context, file: Path, output: Path, only: str | None, batc
         raise click.UsageError("--only reprints sheets of an existing batch: name it with --batch")
     if batch_id and not is_batch_id(batch_id):
         raise click.BadParameter(f"'{batch_id}' is not a batch id (like B20261126-7K3Q)", param_hint="--batch")
-    try:
-        private = KeyStore(ctx.home).signing_key()
-        ids = [i.strip().upper() for i in only.split(",") if i.strip()] if only else None
-        with click.progressbar(length=len(ids) if ids else len(notices), label="self-test", file=sys.stderr) as bar:
-            result = print_batch(notices, private, batch_id=batch_id, printed_on=date, only=ids,
-                                 progress=lambda n: bar.update(1))
-        write_pdf(result, output)
-    except PaperlinkError as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    private = KeyStore(ctx.home).signing_key()
+    ids = [i.strip().upper() for i in only.split(",") if i.strip()] if only else None
+    with click.progressbar(length=len(ids) if ids else len(notices), label="self-test", file=sys.stderr) as bar:
+        result = print_batch(notices, private, batch_id=batch_id, printed_on=date, only=ids,
+                             progress=lambda n: bar.update(1))
+    write_pdf(result, output)
     click.echo(f"batch {result.batch_id}: {len(result.sheets)} sheet(s) written to {output} (all self-tested)")
 
 
@@ -263,10 +312,7 @@ def scan(ctx: Context, paths: tuple[Path, ...], as_json: bool, raw: bool, typed:
 
     from paperlink.scanning import scan_paths
 
-    try:
-        trusted = KeyStore(ctx.home).trusted()
-    except PaperlinkError as exc:
-        raise click.ClickException(str(exc)) from None
+    trusted = KeyStore(ctx.home).trusted()
     if not paths and not typed:
         raise click.UsageError("name the files to scan, or use --typed")
     items = _typed_items(trusted) if typed else scan_paths(paths, trusted)
@@ -310,8 +356,8 @@ def watch(ctx: Context, folder: Path | None, once: bool, interval: float, stable
     from paperlink.watch import ScanFolder
 
     home = ctx.home.ensure()
+    trusted = KeyStore(home).trusted()
     try:
-        trusted = KeyStore(home).trusted()
         with Ledger(home.ledger) as ledger:
             scan_folder = ScanFolder(folder or home.scans, ledger, trusted, stable_seconds=0 if once else stable)
             click.echo(f"watching {scan_folder.root} (done/ and failed/ inside it)", err=True)
@@ -322,8 +368,6 @@ def watch(ctx: Context, folder: Path | None, once: bool, interval: float, stable
                 if once:
                     return
                 time.sleep(interval)
-    except PaperlinkError as exc:
-        raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
 
@@ -339,17 +383,16 @@ def status(ctx: Context, batch_ids: tuple[str, ...]) -> None:
       paperlink status
       paperlink status B20261126-7K3Q
     """
-    from paperlink.intake import batch_status
-    from paperlink.ledger import Ledger
+    from paperlink.ledger import Ledger, LedgerError, views
 
     with Ledger(ctx.home.ensure().ledger) as ledger:
-        ids = batch_ids or tuple(r["batch_id"] for r in ledger.query("SELECT batch_id FROM batches ORDER BY registered_at"))
+        ids = batch_ids or tuple(views.batch_ids(ledger))
         if not ids:
             click.echo("no batches in the ledger yet")
         for batch_id in ids:
-            state = batch_status(ledger, batch_id)
+            state = views.batch_status(ledger, batch_id)
             if state is None:
-                raise click.ClickException(f"batch {batch_id} is not in the ledger")
+                raise LedgerError("ledger_unknown_batch", batch_id=batch_id)
             click.echo(f"{batch_id}: {state.received}/{state.total} received")
             for seq, notice_id in state.missing:
                 click.echo(f"  missing {seq}/{state.total} {notice_id or '(id not known yet)'}")
@@ -359,18 +402,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _clerk_option(function: F) -> F:
-    import getpass
-
     return click.option("--clerk", default=getpass.getuser, show_default="your login name",
                         help="Who does this (recorded in the audit log and media register).")(function)
 
 
 def _passphrase(passphrase_file: Path | None, confirm: bool) -> str:
     if passphrase_file is not None:
-        try:
-            return passphrase_file.read_text("utf-8").rstrip("\r\n")
-        except OSError as exc:
-            raise click.ClickException(f"cannot read {passphrase_file}: {exc.strerror or exc}") from None
+        return passphrase_file.read_text("utf-8").rstrip("\r\n")  # an OSError: CoreErrorGroup says "cannot read"
     return str(click.prompt("passphrase", hide_input=True, confirmation_prompt=confirm, err=True))
 
 
@@ -379,8 +417,9 @@ def _passphrase(passphrase_file: Path | None, confirm: bool) -> str:
 @click.option("--to", "folder", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="The shared folder.")
 @click.option("--batch", "batch_id", help="Batch id (default: a new one).")
+@_clerk_option
 @pass_context
-def send(ctx: Context, file: Path, folder: Path, batch_id: str | None) -> None:
+def send(ctx: Context, file: Path, folder: Path, batch_id: str | None, clerk: str) -> None:
     """Pattern 1: deliver a notice file into the shared folder (data file, then signed manifest, both atomic).
 
     \b
@@ -388,18 +427,12 @@ def send(ctx: Context, file: Path, folder: Path, batch_id: str | None) -> None:
       paperlink send notices.jsonl --to /srv/moj-link
     """
     from paperlink.ledger import Ledger
-    from paperlink.sharedfolder import send as send_batch
+    from paperlink.sharedfolder import send_batch
 
     notices = _read(file)
-    try:
-        manifest = send_batch(notices, folder, KeyStore(ctx.home).signing_key(), batch_id)
-        with Ledger(ctx.home.ensure().ledger) as ledger, ledger.transaction():
-            ledger.audit(getpass.getuser(), "line.sent", manifest.batch_id, count=manifest.count,
-                         folder=str(folder), sha256=manifest.sha256)
-    except PaperlinkError as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:
-        raise click.ClickException(f"cannot write into {folder}: {exc.strerror or exc}") from None
+    home = ctx.home.ensure()
+    with Ledger(home.ledger) as ledger:
+        manifest = send_batch(ledger, notices, folder, KeyStore(home).signing_key(), batch_id, clerk)
     click.echo(f"batch {manifest.batch_id}: {manifest.count} notices delivered to {folder}")
 
 
@@ -444,8 +477,6 @@ def receive(ctx: Context, folder: Path, keep_watching: bool, interval: float, st
                 if not keep_watching:
                     break
                 time.sleep(interval)
-    except PaperlinkError as exc:
-        raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
         return
@@ -478,14 +509,9 @@ def bundle(ctx: Context, file: Path, output: Path, batch_id: str | None, passphr
     notices = _read(file)
     passphrase = _passphrase(passphrase_file, confirm=True)
     home = ctx.home.ensure()
-    try:
-        with Ledger(home.ledger) as ledger:
-            manifest = write_bundle(ledger, notices, output, batch_id or new_batch_id(dt.date.today()),
-                                    KeyStore(home).signing_key(), passphrase, clerk)
-    except PaperlinkError as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    with Ledger(home.ledger) as ledger:
+        manifest = write_bundle(ledger, notices, output, batch_id or new_batch_id(dt.date.today()),
+                                KeyStore(home).signing_key(), passphrase, clerk)
     click.echo(f"batch {manifest.batch_id}: {manifest.count} notices sealed into {output}")
 
 
@@ -507,11 +533,8 @@ def unbundle(ctx: Context, bundle_file: Path, passphrase_file: Path | None, cler
 
     passphrase = _passphrase(passphrase_file, confirm=False)
     home = ctx.home.ensure()
-    try:
-        with Ledger(home.ledger) as ledger:
-            result = read_bundle(ledger, bundle_file, passphrase, KeyStore(home).trusted(), clerk)
-    except PaperlinkError as exc:
-        raise click.ClickException(str(exc)) from None
+    with Ledger(home.ledger) as ledger:
+        result = read_bundle(ledger, bundle_file, passphrase, KeyStore(home).trusted(), clerk)
     click.echo(f"batch {result.batch_id}: {result.outcome} ({result.count} notices)")
 
 
@@ -551,11 +574,8 @@ def backup_command(ctx: Context, output: Path, clerk: str) -> None:
     from paperlink.ledger import Ledger
     from paperlink.maintenance import backup
 
-    try:
-        with Ledger(ctx.home.ensure().ledger) as ledger:
-            result = backup(ledger, output, clerk)
-    except PaperlinkError as exc:
-        raise click.ClickException(str(exc)) from None
+    with Ledger(ctx.home.ensure().ledger) as ledger:
+        result = backup(ledger, output, clerk)
     click.echo(f"backup written and verified: {result.path} (schema {result.schema_version}, "
                f"{result.notices} notices, {result.audit_entries} audit entries)")
 
@@ -631,7 +651,7 @@ def _typed_items(trusted: dict) -> Iterator[ScanItem]:  # type: ignore[type-arg]
         try:
             yield interpret(normalise_wedge(line), "<typed>", number, trusted)
         except WedgeInputError as exc:
-            yield ScanItem("<typed>", number, error=str(exc), text=line.rstrip("\n"))
+            yield ScanItem("<typed>", number, problem=exc, text=line.rstrip("\n"))
 
 
 def _with_progress(items: Iterator[ScanItem], files: int) -> Iterator[ScanItem]:
@@ -658,31 +678,20 @@ def _describe(item: ScanItem) -> str:
 
 
 def _read(path: Path) -> list:  # type: ignore[type-arg]
-    try:
-        return read_notices(path)
-    except DataFileError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        raise click.ClickException(f"{path}: {len(exc.problems)} problem(s); nothing was written") from None
+    """The notices of a data file (a DataFileError lists every problem: see CoreErrorGroup)."""
+    return read_notices(path)
 
 
 def _write(notices: list, output: Path, encoding: str) -> None:  # type: ignore[type-arg]
-    try:
-        if output.suffix.lower() == ".csv":
-            write_csv(notices, output, encoding)
-        else:
-            write_notices(notices, output)
-    except PaperlinkError as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    if output.suffix.lower() == ".csv":
+        write_csv(notices, output, encoding)
+    else:
+        write_notices(notices, output)
 
 
 # -- clerks, export, the entry screen ---------------------------------------------------------------
 
 DEFAULT_PORT = 8765
-DEMO_USERS = (("demo-entry", "デモ 入力", ("entry",)), ("demo-review", "デモ 審査", ("entry", "review")))
-DEMO_PASSWORD = "paperlink-demo"
 
 
 @main.group()
@@ -711,24 +720,19 @@ def users_add(ctx: Context, login: str, display_name: str, roles: tuple[str, ...
       paperlink users add tanaka --name "田中 花子" --role entry
     """
     from paperlink.ledger import Ledger
-    from paperlink.users import UserError, add_user
+    from paperlink.users import add_user
 
     password = _new_password(password_file)
-    try:
-        with Ledger(ctx.home.ensure().ledger) as ledger:
-            user = add_user(ledger, login, display_name, set(roles), password, actor="cli")
-    except (UserError, PaperlinkError) as exc:
-        raise click.ClickException(str(exc)) from None
+    with Ledger(ctx.home.ensure().ledger) as ledger:
+        user = add_user(ledger, login, display_name, set(roles), password, actor="cli")
     click.echo(f"added {user.login} ({user.display_name}): {', '.join(sorted(user.roles))}")
 
 
 def _new_password(password_file: Path | None) -> str:
     if password_file is None:
         return str(click.prompt("password", hide_input=True, confirmation_prompt=True))
-    try:
-        return password_file.read_text("utf-8").splitlines()[0] if password_file.stat().st_size else ""
-    except OSError as exc:
-        raise click.ClickException(f"cannot read {password_file}: {exc.strerror or exc}") from None
+    # an OSError: CoreErrorGroup says "cannot read FILE"
+    return password_file.read_text("utf-8").splitlines()[0] if password_file.stat().st_size else ""
 
 
 @users.command("list")
@@ -763,11 +767,8 @@ def users_deactivate(ctx: Context, login: str, reactivate: bool) -> None:
     from paperlink.ledger import Ledger
     from paperlink.users import set_active
 
-    try:
-        with Ledger(ctx.home.ensure().ledger) as ledger:
-            user = set_active(ledger, login, reactivate, actor="cli")
-    except PaperlinkError as exc:
-        raise click.ClickException(str(exc)) from None
+    with Ledger(ctx.home.ensure().ledger) as ledger:
+        user = set_active(ledger, login, reactivate, actor="cli")
     click.echo(f"{user.login}: {'active' if user.active else 'deactivated'}")
 
 
@@ -787,11 +788,8 @@ def users_password(ctx: Context, login: str, password_file: Path | None) -> None
     from paperlink.users import set_password
 
     password = _new_password(password_file)
-    try:
-        with Ledger(ctx.home.ensure().ledger) as ledger:
-            set_password(ledger, login, password, actor="cli")
-    except PaperlinkError as exc:
-        raise click.ClickException(str(exc)) from None
+    with Ledger(ctx.home.ensure().ledger) as ledger:
+        set_password(ledger, login, password, actor="cli")
     click.echo(f"{login}: new password set")
 
 
@@ -816,13 +814,8 @@ def export_command(ctx: Context, batch_ids: tuple[str, ...], output: Path, as_cs
     from paperlink.ledger import Ledger
 
     fmt = "csv-cp932" if cp932 else "csv" if as_csv else "jsonl"
-    try:
-        with Ledger(ctx.home.ensure().ledger) as ledger:
-            result = export(ledger, list(batch_ids) or None, output, fmt, clerk)
-    except PaperlinkError as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    with Ledger(ctx.home.ensure().ledger) as ledger:
+        result = export(ledger, list(batch_ids) or None, output, fmt, clerk)
     click.echo(f"exported {result.count} notice(s) of {', '.join(result.batch_ids)} to {output}")
 
 
@@ -876,44 +869,18 @@ def demo(ctx: Context, port: int, count: int, no_serve: bool) -> None:
     Example:
       paperlink --home /tmp/paperlink-demo demo
     """
-    from paperlink.intake import OFFICE_MUNICIPALITY_SETTING, record_items
-    from paperlink.ledger import Ledger
-    from paperlink.printing import print_batch, write_pdf
-    from paperlink.scanning import interpret
-    from paperlink.users import add_user, get_user
+    from paperlink.demo import prepare_demo
 
-    home = ctx.home.ensure()
-    store = KeyStore(home)
-    folder = home.root / "demo"
-    pdf = folder / "batch.pdf"
-    try:
-        if not store.has_signing_key():
-            store.init()
-        with Ledger(home.ledger) as ledger:
-            for login, name, roles in DEMO_USERS:
-                if get_user(ledger, login) is None:
-                    add_user(ledger, login, name, set(roles), DEMO_PASSWORD, actor="demo")
-            if not pdf.exists():
-                notices = generate(SampleOptions(count=count, seed=7, notice_date=dt.date.today()))
-                folder.mkdir(parents=True, exist_ok=True)
-                write_notices(notices, folder / "notices.jsonl")
-                result = print_batch(notices, store.signing_key())
-                write_pdf(result, pdf)
-                if ledger.setting(OFFICE_MUNICIPALITY_SETTING) is None:
-                    ledger.set_setting(OFFICE_MUNICIPALITY_SETTING, notices[0].municipality_code, "demo")
-                cover = result.cover.manifest_qr_texts if result.cover else ()
-                items = [interpret(text, str(pdf), 1, store.trusted()) for text in cover]
-                record_items(ledger, items, "file", "demo")
-                click.echo(f"batch {result.batch_id}: {len(notices)} notices printed to {pdf}; cover registered")
-            else:
-                click.echo(f"demo batch already printed: {pdf}")
-    except PaperlinkError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"data directory: {home.root}")
-    click.echo(f"clerks: {', '.join(login for login, _, _ in DEMO_USERS)} – password {DEMO_PASSWORD} (demo only)")
-    click.echo(f"scan or show the sheets of {pdf} to the screen, or type one twice (手入力)")
+    result = prepare_demo(ctx.home, count)  # the core's errors: CoreErrorGroup
+    if result.printed_now:
+        click.echo(f"batch {result.batch_id}: {result.count} notices printed to {result.pdf}; cover registered")
+    else:
+        click.echo(f"demo batch already printed: {result.pdf}")
+    click.echo(f"data directory: {result.root}")
+    click.echo(f"clerks: {', '.join(result.clerks)} – password {result.password} (demo only)")
+    click.echo(f"scan or show the sheets of {result.pdf} to the screen, or type one twice (手入力)")
     if not no_serve:
-        _serve(home, port)
+        _serve(ctx.home.ensure(), port)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -123,10 +123,10 @@ def _load(name: str) -> list[dict[str, Any]]:
         text = resources.files("paperlink").joinpath("tables").joinpath(f"{name}.json").read_text("utf-8")
         data = json.loads(text)
         if not isinstance(data.get("source"), str) or not isinstance(data.get("entries"), list):
-            raise CodeTableError(f"tables/{name}.json: needs 'source' and 'entries'")
+            raise CodeTableError("table_shape", name=name)
         return data["entries"]  # type: ignore[no-any-return]
     except (OSError, json.JSONDecodeError) as exc:
-        raise CodeTableError(f"tables/{name}.json: {exc}") from exc
+        raise CodeTableError("table_unreadable", name=name, detail=exc) from exc
 
 
 class CodeTables:
@@ -150,14 +150,14 @@ class CodeTables:
                                for k in _load("card_kinds")}
             self.nationalities = {n["name"]: Nationality(n["name"], n.get("icao")) for n in _load("nationalities")}
         except (KeyError, TypeError, ValueError, re.error) as exc:
-            raise CodeTableError(f"malformed code table entry: {exc!r}") from exc
+            raise CodeTableError("table_entry", detail=repr(exc)) from exc
         self._status_by_code = {s.code: s for s in self.statuses.values()}
         self._status_by_norm = {nfkc(s.name): s for s in self.statuses.values()}
         self._nationality_by_icao = {n.icao: n for n in self.nationalities.values() if n.icao}
         self._nationality_by_norm = {nfkc(n.name): n for n in self.nationalities.values()}
         for status in self.statuses.values():
             if not status.indefinite and status.code not in self.periods:
-                raise CodeTableError(f"tables/periods.json: no periods for status {status.code}")
+                raise CodeTableError("table_no_periods", status=status.code)
 
     # -- look-ups that accept what people type -------------------------------------------------
 

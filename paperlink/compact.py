@@ -28,7 +28,11 @@ ZDICT = ("号室 ハイツ マンション アパート コーポ レジデン�
 
 
 class CompactError(ValueError):
-    """Bytes that do not decode as a compact notice; args[0] says why."""
+    """Bytes that do not decode as a compact notice; args[0] says why (in English, a technical detail).
+
+    Never shown as is: payload.py turns it into PayloadCorrupt (`payload_damaged` / `payload_manifest_damaged`)
+    with this text as the `detail` parameter.
+    """
 
 
 def _table_lists() -> dict[str, list[str]]:

@@ -8,77 +8,72 @@ confirmed that way: only a reviewer (審査) may accept it, with a written reaso
 from __future__ import annotations
 
 from paperlink.errors import PaperlinkError
-from paperlink.ledger import Ledger, now
+from paperlink.ledger import Ledger, NoticeNotFound, NoticeState, Transport, VerificationMethod, store
+from paperlink.ledger.rows import NoticeRow
 from paperlink.payload import PayloadError, SheetPayload
 from paperlink.users import User
+
+MIN_REASON = 5
+"""The shortest reason a reviewer may give for accepting a sheet whose signature failed."""
 
 
 class WorkflowError(PaperlinkError):
     """A step of the workflow is not allowed in the notice's present state or for this clerk."""
 
 
-def notice_row(ledger: Ledger, row_id: int) -> dict[str, object]:
-    """One notice row as a dict; WorkflowError if it does not exist."""
-    row = ledger.db.execute("SELECT * FROM notices WHERE id = ?", (row_id,)).fetchone()
-    if row is None:
-        raise WorkflowError(f"通知（行 {row_id}）が見つかりません")
-    return dict(row)
+def get_notice(ledger: Ledger, pk: int) -> NoticeRow:
+    """The notice with this row id; WorkflowError if it does not exist."""
+    try:
+        return store.notice(ledger, pk)
+    except NoticeNotFound:
+        raise WorkflowError("workflow_notice_not_found", pk=pk) from None
 
 
-def confirm(ledger: Ledger, row_id: int, clerk: User) -> None:
-    """Confirm a decoded, verified notice (読取済 → 確認済)."""
+def confirm(ledger: Ledger, pk: int, clerk: User) -> NoticeRow:
+    """Confirm a decoded, verified notice (読取済 → 確認済); returns the confirmed notice."""
     if not clerk.can("entry"):
-        raise WorkflowError("確認には入力の権限が必要です")
+        raise WorkflowError("workflow_confirm_role")
     with ledger.transaction():
-        row = notice_row(ledger, row_id)
-        if row["state"] != "decoded" or not row["verified"]:
-            raise WorkflowError(f"{row['notice_id']} は確認できる状態ではありません（状態: {row['state']}）")
-        ledger.db.execute("UPDATE notices SET state = 'confirmed', updated_at = ? WHERE id = ?", (now(), row_id))
-        ledger.db.execute("INSERT INTO verifications (notice_row, method, entered_by, verified_by, verified_at)"
-                          " VALUES (?, 'qr', NULL, ?, ?)", (row_id, clerk.login, now()))
-        ledger.audit(clerk.login, "notice.confirmed", str(row["batch_id"]), seq=row["seq"], notice_id=row["notice_id"],
-                     method="qr")
+        row = get_notice(ledger, pk)
+        if row.state is not NoticeState.DECODED or not row.verified:
+            raise WorkflowError("workflow_not_confirmable", notice_id=row.notice_id, state=row.state.value)
+        confirmed = store.move_notice(ledger, pk, NoticeState.CONFIRMED)
+        store.add_verification(ledger, pk, VerificationMethod.QR, clerk.login)
+        ledger.audit(clerk.login, "notice.confirmed", row.batch_id, seq=row.seq, notice_id=row.notice_id,
+                     method=VerificationMethod.QR.value)
+    return confirmed
 
 
 def override(ledger: Ledger, capture_id: int, reviewer: User, reason: str) -> int:
-    """Accept a sheet whose signature failed: reviewers only, with a reason; returns the notice row."""
+    """Accept a sheet whose signature failed: reviewers only, with a reason; returns the notice's row id."""
     if not reviewer.can("review"):
-        raise WorkflowError("署名を確認できない用紙の受理には審査の権限が必要です")
-    if len(reason.strip()) < 5:
-        raise WorkflowError("受理の理由を具体的に入力してください")
-    capture = ledger.db.execute("SELECT * FROM captures WHERE id = ?", (capture_id,)).fetchone()
-    if capture is None or not capture["payload"]:
-        raise WorkflowError("この読取結果には受理できるコードがありません")
+        raise WorkflowError("workflow_override_role")
+    if len(reason.strip()) < MIN_REASON:
+        raise WorkflowError("workflow_override_reason")
+    capture = store.capture(ledger, capture_id)
+    if capture is None or not capture.payload:
+        raise WorkflowError("workflow_override_no_code")
     try:
-        sheet = SheetPayload.from_text(capture["payload"])
+        sheet = SheetPayload.from_text(capture.payload)
     except PayloadError as exc:
-        raise WorkflowError(f"コードが壊れているため受理できません。手入力してください（{exc}）") from None
+        raise WorkflowError("workflow_override_broken", detail=exc) from None
     notice = sheet.notice
     with ledger.transaction():
-        batch = ledger.db.execute("SELECT total FROM batches WHERE batch_id = ?", (sheet.batch_id,)).fetchone()
-        if batch is None:
-            ledger.db.execute("INSERT INTO batches (batch_id, transport, total, key_id, registered_at, registered_by)"
-                              " VALUES (?, 'paper', ?, ?, ?, ?)",
-                              (sheet.batch_id, sheet.total, sheet.key_id.hex(), now(), reviewer.login))
-        row = ledger.db.execute("SELECT * FROM notices WHERE batch_id = ? AND seq = ?",
-                                (sheet.batch_id, sheet.seq)).fetchone()
-        if row is not None and row["state"] not in ("missing", "decoded"):
-            raise WorkflowError(f"{row['notice_id']} は既に処理されています（状態: {row['state']}）")
-        if row is not None and row["notice_id"] not in (None, notice.notice_id):
-            raise WorkflowError(f"この位置（{sheet.seq}/{sheet.total}）には {row['notice_id']} が登録されています")
-        values = (notice.notice_id, notice.canonical_json(), notice.digest(), now())
+        if store.batch(ledger, sheet.batch_id) is None:
+            store.register_batch(ledger, sheet.batch_id, Transport.PAPER, sheet.total, sheet.key_id.hex(),
+                                 reviewer.login)
+        row = store.notice_at(ledger, sheet.batch_id, sheet.seq)
+        if row is not None and row.state not in (NoticeState.MISSING, NoticeState.DECODED):
+            raise WorkflowError("workflow_already_processed", notice_id=row.notice_id, state=row.state.value)
+        if row is not None and row.notice_id not in (None, notice.notice_id):
+            raise WorkflowError("workflow_position_taken", seq=sheet.seq, total=sheet.total, notice_id=row.notice_id)
         if row is None:
-            cursor = ledger.db.execute("INSERT INTO notices (batch_id, seq, notice_id, record_json, digest, state,"
-                                       " verified, updated_at) VALUES (?, ?, ?, ?, ?, 'confirmed', 0, ?)",
-                                       (sheet.batch_id, sheet.seq, *values))
-            row_id = int(cursor.lastrowid or 0)
+            pk = store.add_notice(ledger, sheet.batch_id, sheet.seq, NoticeState.CONFIRMED, record=notice)
         else:
-            row_id = int(row["id"])
-            ledger.db.execute("UPDATE notices SET notice_id = ?, record_json = ?, digest = ?, state = 'confirmed',"
-                              " updated_at = ? WHERE id = ?", (*values, row_id))
-        ledger.db.execute("INSERT INTO verifications (notice_row, method, entered_by, verified_by, verified_at, reason)"
-                          " VALUES (?, 'override', NULL, ?, ?, ?)", (row_id, reviewer.login, now(), reason.strip()))
-        ledger.db.execute("UPDATE captures SET notice_row = ? WHERE id = ?", (row_id, capture_id))
+            pk = row.id
+            store.move_notice(ledger, pk, NoticeState.CONFIRMED, record=notice)
+        store.add_verification(ledger, pk, VerificationMethod.OVERRIDE, reviewer.login, reason=reason.strip())
+        store.attach_capture(ledger, capture_id, pk)
         ledger.audit(reviewer.login, "notice.override", sheet.batch_id, seq=sheet.seq, notice_id=notice.notice_id,
-                     capture=capture_id, reason=reason.strip(), error=capture["error"])
-    return row_id
+                     capture=capture_id, reason=reason.strip(), error=capture.error)
+    return pk

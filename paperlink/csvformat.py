@@ -13,7 +13,7 @@ import os
 from collections.abc import Sequence
 
 from paperlink.atomicfile import atomic_write_bytes
-from paperlink.dataformat import _Collector, _problem, read_bytes
+from paperlink.datafile import Collector, problem, read_bytes
 from paperlink.errors import DataFileError, ExportError
 from paperlink.fields import BEFORE_KEYS, FIELDS
 from paperlink.notice import Notice
@@ -36,7 +36,7 @@ def notice_row(notice: Notice) -> list[str]:
 def dumps_csv(notices: Sequence[Notice], encoding: str = "utf-8-sig") -> bytes:
     """The CSV file's bytes in `encoding` ('utf-8-sig' or 'cp932'); ExportError on an unencodable character."""
     if encoding not in ENCODINGS:
-        raise ExportError(f"unsupported CSV encoding {encoding!r} (use utf-8-sig or cp932)")
+        raise ExportError("csv_encoding_unsupported", encoding=encoding, supported=", ".join(ENCODINGS))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
@@ -56,8 +56,8 @@ def _check_cp932(notice_id: str, column: str, cell: str) -> None:
             if ch.encode("cp932").decode("cp932") != ch:
                 raise UnicodeEncodeError("cp932", ch, 0, 1, "not round-trip safe")
         except UnicodeEncodeError:
-            raise ExportError(f"notice {notice_id}: {column}: '{ch}' (U+{ord(ch):04X}) cannot be written in cp932; "
-                              "export as UTF-8 instead") from None
+            raise ExportError("cp932_unencodable", notice_id=notice_id, field=column, char=ch,
+                              codepoint=f"U+{ord(ch):04X}") from None
 
 
 def write_csv(notices: Sequence[Notice], path: str | os.PathLike[str], encoding: str = "utf-8-sig") -> None:
@@ -78,25 +78,25 @@ def decode_csv(data: bytes) -> str:
 def parse_csv(data: bytes, name: str) -> list[Notice]:
     """Parse CSV bytes into notices; raise DataFileError listing every problem."""
     if not data.strip():
-        raise DataFileError([_problem(name, 1, "(file)", "empty_file")])
+        raise DataFileError([problem(name, 1, "(file)", "empty_file")])
     try:
         text = decode_csv(data)
     except UnicodeDecodeError as exc:
         offset = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
-        raise DataFileError([_problem(name, 0, "(file)", "encoding_csv", byte=f"0x{data[offset]:02X}",
+        raise DataFileError([problem(name, 0, "(file)", "encoding_csv", byte=f"0x{data[offset]:02X}",
                                       offset=offset)]) from None
-    col = _Collector(name)
+    col = Collector(name)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         head = next(reader, None)
         if head is None:
-            raise DataFileError([_problem(name, 1, "(file)", "empty_file")])
+            raise DataFileError([problem(name, 1, "(file)", "empty_file")])
         unknown = [c for c in head if c not in COLUMNS]
         missing = [c for c in COLUMNS if c not in head and not c.startswith("before_")]
         if unknown:
-            col.problems.append(_problem(name, 1, "(header)", "csv_columns", columns=", ".join(unknown)))
+            col.problems.append(problem(name, 1, "(header)", "csv_columns", columns=", ".join(unknown)))
         if missing:
-            col.problems.append(_problem(name, 1, "(header)", "csv_missing_columns", columns=", ".join(missing)))
+            col.problems.append(problem(name, 1, "(header)", "csv_missing_columns", columns=", ".join(missing)))
         if unknown or missing:
             raise DataFileError(col.problems)
         for row in reader:
@@ -104,14 +104,14 @@ def parse_csv(data: bytes, name: str) -> list[Notice]:
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(head):
-                col.problems.append(_problem(name, line, "(line)", "csv_row_length", actual=len(row), expected=len(head)))
+                col.problems.append(problem(name, line, "(line)", "csv_row_length", actual=len(row), expected=len(head)))
                 continue
             cells = dict(zip(head, row, strict=True))
             raw: dict[str, object] = {k: v for k, v in cells.items() if not k.startswith("before_")}
             raw["before"] = {k.removeprefix("before_"): v for k, v in cells.items() if k.startswith("before_") and v}
             col.add(line, raw)
     except csv.Error as exc:
-        col.problems.append(_problem(name, reader.line_num, "(line)", "csv_syntax", detail=str(exc)))
+        col.problems.append(problem(name, reader.line_num, "(line)", "csv_syntax", detail=str(exc)))
     return col.result()
 
 

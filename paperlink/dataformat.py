@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 from paperlink.atomicfile import atomic_write_bytes
-from paperlink.errors import DataFileError, NoticeInvalid, Problem, field_error
-from paperlink.notice import Notice, canonical_json, parse_notice
+from paperlink.csvformat import read_csv
+from paperlink.datafile import Collector, problem, read_bytes
+from paperlink.errors import DataFileError, Problem
+from paperlink.notice import Notice, canonical_json
 
 FORMAT_NAME = "paperlink-notices"
 FORMAT_VERSION = 1
@@ -40,107 +41,64 @@ def write_notices(notices: Sequence[Notice], path: str | os.PathLike[str]) -> No
     atomic_write_bytes(path, dumps_notices(notices))
 
 
-def _problem(path: str, line: int, field: str, code: str, **params: object) -> Problem:
-    err = field_error(field, code, **params)
-    return Problem(path, line, field, err.message, err.message_ja)
-
-
-class _Collector:
-    """Gathers notices and problems while reading, and checks duplicate notice ids."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.notices: list[Notice] = []
-        self.problems: list[Problem] = []
-        self.records = 0
-        self._first_line: dict[str, int] = {}
-
-    def add(self, line: int, raw: object) -> None:
-        self.records += 1
-        try:
-            notice = parse_notice(raw)  # type: ignore[arg-type]
-        except NoticeInvalid as exc:
-            self.problems += [Problem(self.name, line, e.field, e.message, e.message_ja) for e in exc.errors]
-            return
-        first = self._first_line.setdefault(notice.notice_id, line)
-        if first != line:
-            self.problems.append(_problem(self.name, line, "notice_id", "duplicate_id", value=notice.notice_id,
-                                          first=first))
-            return
-        self.notices.append(notice)
-
-    def result(self) -> list[Notice]:
-        if self.problems:
-            raise DataFileError(self.problems)
-        return self.notices
-
-
-def read_bytes(path: str | os.PathLike[str]) -> bytes:
-    """A file's bytes, or DataFileError naming it (missing, a directory, unreadable)."""
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise DataFileError([_problem(str(path), 0, "(file)", "unreadable", detail=exc.strerror or exc)]) from None
-
-
 def parse_jsonl(data: bytes, name: str) -> list[Notice]:
     """Parse a data file's bytes; raise DataFileError listing every problem (`name` is used in messages)."""
-    col = _Collector(name)
+    col = Collector(name)
     if not data:
-        raise DataFileError([_problem(name, 1, "(file)", "empty_file")])
+        raise DataFileError([problem(name, 1, "(file)", "empty_file")])
     offset = 0
     if data.startswith(b"\xef\xbb\xbf"):
-        col.problems.append(_problem(name, 1, "(file)", "bom"))
+        col.problems.append(problem(name, 1, "(file)", "bom"))
         data, offset = data[3:], 3
     lines = data.split(b"\n")
     if lines[-1] == b"":
         lines.pop()
     else:
-        col.problems.append(_problem(name, len(lines), "(file)", "no_final_newline"))
+        col.problems.append(problem(name, len(lines), "(file)", "no_final_newline"))
     announced: int | None = None
     for number, raw_line in enumerate(lines, start=1):
         line_offset, offset = offset, offset + len(raw_line) + 1
         raw_line = raw_line.removesuffix(b"\r")
         if not raw_line.strip():
-            col.problems.append(_problem(name, number, "(line)", "empty_line"))
+            col.problems.append(problem(name, number, "(line)", "empty_line"))
             continue
         try:
             text = raw_line.decode("utf-8")
         except UnicodeDecodeError as exc:
-            col.problems.append(_problem(name, number, "(line)", "encoding", byte=f"0x{raw_line[exc.start]:02X}",
+            col.problems.append(problem(name, number, "(line)", "encoding", byte=f"0x{raw_line[exc.start]:02X}",
                                          offset=line_offset + exc.start))
             continue
         try:
             record = json.loads(text)
         except json.JSONDecodeError as exc:
-            col.problems.append(_problem(name, number, "(line)", "json_syntax", detail=f"{exc.msg} at column {exc.colno}"))
+            col.problems.append(problem(name, number, "(line)", "json_syntax", detail=f"{exc.msg} at column {exc.colno}"))
             continue
         if number == 1:
             if isinstance(record, dict) and "format" in record:
                 announced = _check_header(record, name, col.problems)
                 continue
-            col.problems.append(_problem(name, 1, "(header)", "header_missing"))
+            col.problems.append(problem(name, 1, "(header)", "header_missing"))
         col.add(number, record)
     if announced is not None and announced != col.records:
-        col.problems.append(_problem(name, 1, "count", "header_count", expected=announced, actual=col.records))
+        col.problems.append(problem(name, 1, "count", "header_count", expected=announced, actual=col.records))
     return col.result()
 
 
 def _check_header(record: dict[str, Any], name: str, problems: list[Problem]) -> int | None:
     if record.get("format") != FORMAT_NAME:
-        problems.append(_problem(name, 1, "format", "header_missing"))
+        problems.append(problem(name, 1, "format", "header_missing"))
         return None
     version = record.get("version")
     if type(version) is not int or version != FORMAT_VERSION:
-        problems.append(_problem(name, 1, "version", "header_version", value=record.get("version"),
+        problems.append(problem(name, 1, "version", "header_version", value=record.get("version"),
                                  supported=FORMAT_VERSION))
         return None
     for key in record:
         if key not in ("format", "version", "count"):
-            problems.append(_problem(name, 1, key, "unknown_field"))
+            problems.append(problem(name, 1, key, "unknown_field"))
     count = record.get("count")
     if type(count) is not int or count < 0:
-        problems.append(_problem(name, 1, "count", "header_count_type"))
+        problems.append(problem(name, 1, "count", "header_count_type"))
         return None
     return count
 
@@ -148,8 +106,6 @@ def _check_header(record: dict[str, Any], name: str, problems: list[Problem]) ->
 def read_notices(path: str | os.PathLike[str]) -> list[Notice]:
     """Read and validate a whole data file (JSON Lines, or CSV by its .csv ending); raise DataFileError on any problem."""
     if str(path).lower().endswith(".csv"):
-        from paperlink.csvformat import read_csv
-
         return read_csv(path)
     return parse_jsonl(read_bytes(path), str(path))
 

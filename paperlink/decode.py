@@ -345,7 +345,7 @@ FRAME_CHAIN: tuple[str, ...] = ("zxing", "zxing_code_upscaled", "zxing_sharpened
 
 def _require_a_backend() -> None:
     if _module("zxingcpp") is None and _module("pyzbar.pyzbar") is None:
-        raise NoDecoder("no QR decoder could be loaded: install zxing-cpp (pip install zxing-cpp)")
+        raise NoDecoder("decoder_missing")
 
 
 def run_chain(image: Any, stages: Sequence[str], page: int = 1) -> list[DecodedCode]:

@@ -16,16 +16,16 @@ Each step is one transaction with its audit entry.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from paperlink.checkcodes import normalise_check_code, record_check_code
-from paperlink.confirm import WorkflowError, notice_row
+from paperlink.confirm import WorkflowError, get_notice
 from paperlink.errors import FieldError, NoticeInvalid, field_error
 from paperlink.failpoints import failpoint
 from paperlink.fields import BEFORE_KEYS, FIELD_BY_KEY, FIELDS, FieldProblem
-from paperlink.ledger import Ledger, now
+from paperlink.ledger import ENTRY_STATES, EntryRound, Ledger, NoticeState, VerificationMethod, store
+from paperlink.ledger.rows import EntryRow, NoticeRow
 from paperlink.notice import Notice, parse_notice
 from paperlink.users import User
 
@@ -36,7 +36,7 @@ SAME_CLERK_SETTING = "double_entry.allow_same_clerk"
 class EntryResult:
     """What an entry did: the notice's new state, the items that differ, or why nothing was stored."""
 
-    state: str
+    state: NoticeState
     differences: tuple[str, ...] = ()
     errors: tuple[FieldError, ...] = ()
     stored: bool = True
@@ -57,19 +57,18 @@ def unflatten(flat: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def _checks(row: dict[str, Any], notice: Notice, check_code: str | None, manifest: bool) -> list[FieldError]:
+def _checks(row: NoticeRow, notice: Notice, check_code: str | None, manifest: bool) -> list[FieldError]:
     errors = []
-    if row["notice_id"] and row["notice_id"] != notice.notice_id:
-        errors.append(field_error("notice_id", "entry_wrong_sheet", expected=row["notice_id"], value=notice.notice_id))
-    if manifest and row["manifest_hash"] is not None and \
-            notice.digest()[:len(row["manifest_hash"])] != bytes(row["manifest_hash"]):
+    if row.notice_id and row.notice_id != notice.notice_id:
+        errors.append(field_error("notice_id", "entry_wrong_sheet", expected=row.notice_id, value=notice.notice_id))
+    if manifest and not store.digest_matches(row.manifest_hash, notice.digest()):
         errors.append(field_error("(record)", "entry_manifest_mismatch"))
     if check_code and normalise_check_code(check_code) != record_check_code(notice):
         errors.append(field_error("check_code", "entry_check_code", value=normalise_check_code(check_code)))
     return errors
 
 
-def _validate(row: dict[str, Any], raw: dict[str, Any], check_code: str | None,
+def _validate(row: NoticeRow, raw: dict[str, Any], check_code: str | None,
               manifest: bool = False) -> tuple[Notice | None, list[FieldError]]:
     try:
         notice = parse_notice(raw)
@@ -78,66 +77,65 @@ def _validate(row: dict[str, Any], raw: dict[str, Any], check_code: str | None,
     return notice, _checks(row, notice, check_code, manifest)
 
 
-def submit_entry(ledger: Ledger, row_id: int, raw: dict[str, Any], check_code: str | None, clerk: User) -> EntryResult:
+def submit_entry(ledger: Ledger, pk: int, raw: dict[str, Any], check_code: str | None, clerk: User) -> EntryResult:
     """A first or second entry of a notice typed from paper (see the module docstring)."""
     if not clerk.can("entry"):
-        raise WorkflowError("入力の権限がありません")
-    row = notice_row(ledger, row_id)
-    if row["state"] not in ("missing", "first_entry"):
-        raise WorkflowError(f"{row['notice_id'] or '通知'} は入力できる状態ではありません（状態: {row['state']}）")
+        raise WorkflowError("workflow_entry_role")
+    row = get_notice(ledger, pk)
+    if row.state not in ENTRY_STATES:
+        raise WorkflowError("workflow_not_enterable", notice_id=row.notice_id or f"#{pk}", state=row.state.value)
     notice, errors = _validate(row, raw, check_code)
     if errors or notice is None:
-        return EntryResult(str(row["state"]), errors=tuple(errors), stored=False)
+        return EntryResult(row.state, errors=tuple(errors), stored=False)
     with ledger.transaction():
-        row = notice_row(ledger, row_id)  # re-read inside the write lock
-        if row["state"] == "missing":
-            _store(ledger, row_id, 1, notice, check_code, clerk)
+        row = get_notice(ledger, pk)  # re-read inside the write lock
+        if row.state is NoticeState.MISSING:
+            _store(ledger, pk, EntryRound.FIRST, notice, check_code, clerk)
             failpoint("entry.first-in-transaction")
             # the typed notice id is not written onto the notice: the second clerk must not see it
-            ledger.db.execute("UPDATE notices SET state = 'first_entry', updated_at = ? WHERE id = ?", (now(), row_id))
-            ledger.audit(clerk.login, "entry.first", str(row["batch_id"]), seq=row["seq"], notice_id=notice.notice_id)
-            return EntryResult("first_entry", notice=notice)
-        first = _entry(ledger, row_id, 1)
-        if first["clerk"] == clerk.login and ledger.setting(SAME_CLERK_SETTING, "0") != "1":
-            raise WorkflowError("二回目の入力は一回目と別の職員が行ってください（設定で同一職員を許可できます）")
-        differences = _differences(json.loads(first["record_json"]), notice.record())
+            store.move_notice(ledger, pk, NoticeState.FIRST_ENTRY)
+            ledger.audit(clerk.login, "entry.first", row.batch_id, seq=row.seq, notice_id=notice.notice_id)
+            return EntryResult(NoticeState.FIRST_ENTRY, notice=notice)
+        first = _entry(ledger, pk, EntryRound.FIRST)
+        if first.clerk == clerk.login and ledger.setting(SAME_CLERK_SETTING, "0") != "1":
+            raise WorkflowError("workflow_second_clerk")
+        differences = _differences(first.values(), notice.record())
         if not differences:
             agreed = _checks(row, notice, None, manifest=True)
             if agreed:  # both clerks typed the same, but not what was printed: nothing stored, look again
-                return EntryResult("first_entry", errors=tuple(agreed), stored=False)
-        _store(ledger, row_id, 2, notice, check_code, clerk)
+                return EntryResult(NoticeState.FIRST_ENTRY, errors=tuple(agreed), stored=False)
+        _store(ledger, pk, EntryRound.SECOND, notice, check_code, clerk)
         failpoint("entry.in-transaction")
         if not differences:
-            _finish(ledger, row, notice, str(first["clerk"]), clerk, same=first["clerk"] == clerk.login)
-            return EntryResult("done", notice=notice)
-        ledger.db.execute("UPDATE notices SET state = 'mismatch', updated_at = ? WHERE id = ?", (now(), row_id))
-        ledger.audit(clerk.login, "entry.mismatch", str(row["batch_id"]), seq=row["seq"], notice_id=row["notice_id"],
+            _finish(ledger, row, notice, first.clerk, clerk, same=first.clerk == clerk.login)
+            return EntryResult(NoticeState.DONE, notice=notice)
+        store.move_notice(ledger, pk, NoticeState.MISMATCH)
+        ledger.audit(clerk.login, "entry.mismatch", row.batch_id, seq=row.seq, notice_id=row.notice_id,
                      items=list(differences))
-        return EntryResult("mismatch", differences=differences)
+        return EntryResult(NoticeState.MISMATCH, differences=differences)
 
 
-def differing_items(ledger: Ledger, row_id: int) -> tuple[str, ...]:
+def differing_items(ledger: Ledger, pk: int) -> tuple[str, ...]:
     """The items on which the two entries (with any settled re-keys) still differ."""
-    first, second = _entry(ledger, row_id, 1), _entry(ledger, row_id, 2)
-    settled = _settled(ledger, row_id)
-    return tuple(k for k in _differences(json.loads(first["record_json"]), json.loads(second["record_json"]))
-                 if k not in settled)
+    first, second = _entry(ledger, pk, EntryRound.FIRST), _entry(ledger, pk, EntryRound.SECOND)
+    settled = _settled(ledger, pk)
+    return tuple(k for k in _differences(first.values(), second.values()) if k not in settled)
 
 
-def resolve(ledger: Ledger, row_id: int, rekeyed: dict[str, str], clerk: User,
+def resolve(ledger: Ledger, pk: int, rekeyed: dict[str, str], clerk: User,
             check_code: str | None = None) -> EntryResult:
     """Re-keyed values for differing items: each one equal to either entry settles that item."""
     if not clerk.can("entry"):
-        raise WorkflowError("入力の権限がありません")
-    row = notice_row(ledger, row_id)
-    if row["state"] != "mismatch":
-        raise WorkflowError(f"{row['notice_id']} は不一致の状態ではありません")
-    open_items = differing_items(ledger, row_id)
-    first = flatten(json.loads(_entry(ledger, row_id, 1)["record_json"]))
-    second = flatten(json.loads(_entry(ledger, row_id, 2)["record_json"]))
+        raise WorkflowError("workflow_entry_role")
+    row = get_notice(ledger, pk)
+    if row.state is not NoticeState.MISMATCH:
+        raise WorkflowError("workflow_not_mismatch", notice_id=row.notice_id or f"#{pk}")
+    open_items = differing_items(ledger, pk)
+    first = flatten(_entry(ledger, pk, EntryRound.FIRST).values())
+    second = flatten(_entry(ledger, pk, EntryRound.SECOND).values())
     settled_now: dict[str, Any] = {}
     errors: list[FieldError] = []
-    candidates = _candidates(ledger, row_id)
+    candidates = _candidates(ledger, pk)
     new_candidates: dict[str, Any] = {}
     for item in open_items:
         value = _normalise_item(item, rekeyed.get(item, ""), errors)
@@ -155,30 +153,26 @@ def resolve(ledger: Ledger, row_id: int, rekeyed: dict[str, str], clerk: User,
     notice = None
     if not remaining:  # every item settled: the assembled record must pass every check before anything is kept
         merged = dict(first)
-        merged.update(_settled(ledger, row_id))
+        merged.update(_settled(ledger, pk))
         merged.update(settled_now)
         notice, problems = _validate(row, unflatten(merged), check_code, manifest=True)
         if problems or notice is None:
-            return EntryResult("mismatch", differences=open_items, errors=tuple(problems), stored=False)
+            return EntryResult(NoticeState.MISMATCH, differences=open_items, errors=tuple(problems), stored=False)
     with ledger.transaction():
         if new_candidates:
-            ledger.db.execute("INSERT INTO entries (notice_row, round, record_json, check_code, clerk, entered_at)"
-                              " VALUES (?, 4, ?, NULL, ?, ?)",
-                              (row_id, json.dumps(new_candidates, ensure_ascii=False), clerk.login, now()))
-            ledger.audit(clerk.login, "entry.rekey_candidate", str(row["batch_id"]), seq=row["seq"],
-                         notice_id=row["notice_id"], items=sorted(new_candidates))
+            store.add_entry(ledger, pk, EntryRound.CANDIDATE, new_candidates, clerk.login)
+            ledger.audit(clerk.login, "entry.rekey_candidate", row.batch_id, seq=row.seq,
+                         notice_id=row.notice_id, items=sorted(new_candidates))
         if settled_now:
-            ledger.db.execute("INSERT INTO entries (notice_row, round, record_json, check_code, clerk, entered_at)"
-                              " VALUES (?, 3, ?, NULL, ?, ?)",
-                              (row_id, json.dumps(settled_now, ensure_ascii=False), clerk.login, now()))
-            ledger.audit(clerk.login, "entry.rekeyed", str(row["batch_id"]), seq=row["seq"],
-                         notice_id=row["notice_id"], settled=sorted(settled_now))
+            store.add_entry(ledger, pk, EntryRound.SETTLED, settled_now, clerk.login)
+            ledger.audit(clerk.login, "entry.rekeyed", row.batch_id, seq=row.seq,
+                         notice_id=row.notice_id, settled=sorted(settled_now))
         failpoint("entry.resolve-in-transaction")
         if notice is not None:
-            _finish(ledger, notice_row(ledger, row_id), notice, str(_entry(ledger, row_id, 1)["clerk"]), clerk,
+            _finish(ledger, get_notice(ledger, pk), notice, _entry(ledger, pk, EntryRound.FIRST).clerk, clerk,
                     same=False)
-            return EntryResult("done", notice=notice)
-    return EntryResult("mismatch", differences=remaining, errors=tuple(errors), stored=bool(settled_now))
+            return EntryResult(NoticeState.DONE, notice=notice)
+    return EntryResult(NoticeState.MISMATCH, differences=remaining, errors=tuple(errors), stored=bool(settled_now))
 
 
 _INVALID = object()
@@ -201,64 +195,55 @@ def _differences(a: dict[str, Any], b: dict[str, Any]) -> tuple[str, ...]:
     return tuple(k for k in fa if fa[k] != fb[k])
 
 
-def _entry(ledger: Ledger, row_id: int, round_: int) -> Any:
-    row = ledger.db.execute("SELECT * FROM entries WHERE notice_row = ? AND round = ? ORDER BY id DESC LIMIT 1",
-                            (row_id, round_)).fetchone()
-    if row is None:
-        raise WorkflowError("入力が見つかりません")
-    return row
+def _entry(ledger: Ledger, pk: int, round_: EntryRound) -> EntryRow:
+    entry = store.latest_entry(ledger, pk, round_)
+    if entry is None:
+        raise WorkflowError("workflow_entry_missing")
+    return entry
 
 
-def _settled(ledger: Ledger, row_id: int) -> dict[str, Any]:
+def _settled(ledger: Ledger, pk: int) -> dict[str, Any]:
     settled: dict[str, Any] = {}
-    for r in ledger.query("SELECT record_json FROM entries WHERE notice_row = ? AND round = 3 ORDER BY id", (row_id,)):
-        settled.update(json.loads(r["record_json"]))
+    for entry in store.entries(ledger, pk, EntryRound.SETTLED):
+        settled.update(entry.values())
     return settled
 
 
-def _candidates(ledger: Ledger, row_id: int) -> dict[str, tuple[Any, str]]:
+def _candidates(ledger: Ledger, pk: int) -> dict[str, tuple[Any, str]]:
     """Re-keyed values that matched neither entry, latest per item, with the clerk who keyed them.
 
     The same value keyed again by another clerk (or by the same one where the office allows it) settles it.
     """
     found: dict[str, tuple[Any, str]] = {}
-    for r in ledger.query("SELECT record_json, clerk FROM entries WHERE notice_row = ? AND round = 4 ORDER BY id",
-                          (row_id,)):
-        found.update({item: (value, r["clerk"]) for item, value in json.loads(r["record_json"]).items()})
+    for entry in store.entries(ledger, pk, EntryRound.CANDIDATE):
+        found.update({item: (value, entry.clerk) for item, value in entry.values().items()})
     return found
 
 
-def _store(ledger: Ledger, row_id: int, round_: int, notice: Notice, check_code: str | None, clerk: User) -> None:
-    ledger.db.execute("INSERT INTO entries (notice_row, round, record_json, check_code, clerk, entered_at)"
-                      " VALUES (?,?,?,?,?,?)", (row_id, round_, notice.canonical_json(),
-                                                normalise_check_code(check_code) if check_code else None,
-                                                clerk.login, now()))
+def _store(ledger: Ledger, pk: int, round_: EntryRound, notice: Notice, check_code: str | None, clerk: User) -> None:
+    store.add_entry(ledger, pk, round_, notice.canonical_json(), clerk.login,
+                    normalise_check_code(check_code) if check_code else None)
 
 
-def _finish(ledger: Ledger, row: dict[str, Any], notice: Notice, entered_by: str, clerk: User, same: bool) -> None:
-    ledger.db.execute("UPDATE notices SET state = 'done', notice_id = ?, record_json = ?, digest = ?, updated_at = ?"
-                      " WHERE id = ?", (notice.notice_id, notice.canonical_json(), notice.digest(), now(), row["id"]))
-    ledger.db.execute("INSERT INTO verifications (notice_row, method, entered_by, verified_by, verified_at, reason)"
-                      " VALUES (?, 'double_entry', ?, ?, ?, ?)",
-                      (row["id"], entered_by, clerk.login, now(), "same clerk after a fresh login" if same else None))
-    ledger.audit(clerk.login, "entry.done", str(row["batch_id"]), seq=row["seq"], notice_id=notice.notice_id,
+def _finish(ledger: Ledger, row: NoticeRow, notice: Notice, entered_by: str, clerk: User, same: bool) -> None:
+    store.move_notice(ledger, row.id, NoticeState.DONE, record=notice)
+    store.add_verification(ledger, row.id, VerificationMethod.DOUBLE_ENTRY, clerk.login, entered_by=entered_by,
+                           reason="same clerk after a fresh login" if same else None)
+    ledger.audit(clerk.login, "entry.done", row.batch_id, seq=row.seq, notice_id=notice.notice_id,
                  entered_by=entered_by, same_clerk=same)
+
+
+def manual_batch_id(day: str) -> str:
+    """The id of the day's batch of notices typed from paper without a code (M + yyyymmdd)."""
+    return f"M{day.replace('-', '')}"
 
 
 def new_manual_notice(ledger: Ledger, clerk: User, day: str) -> int:
     """A notice row for paper without a code (e.g. a printout from another system), in the day's manual batch."""
     if not clerk.can("entry"):
-        raise WorkflowError("入力の権限がありません")
-    batch_id = f"M{day.replace('-', '')}"
+        raise WorkflowError("workflow_entry_role")
+    batch_id = manual_batch_id(day)
     with ledger.transaction():
-        batch = ledger.db.execute("SELECT total FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
-        seq = (batch["total"] if batch else 0) + 1
-        if batch is None:
-            ledger.db.execute("INSERT INTO batches (batch_id, transport, total, key_id, registered_at, registered_by)"
-                              " VALUES (?, 'paper', 1, NULL, ?, ?)", (batch_id, now(), clerk.login))
-        else:
-            ledger.db.execute("UPDATE batches SET total = ? WHERE batch_id = ?", (seq, batch_id))
-        cursor = ledger.db.execute("INSERT INTO notices (batch_id, seq, updated_at) VALUES (?, ?, ?)",
-                                   (batch_id, seq, now()))
+        pk, seq = store.add_manual_notice(ledger, batch_id, clerk.login)
         ledger.audit(clerk.login, "entry.manual_notice", batch_id, seq=seq)
-    return int(cursor.lastrowid or 0)
+    return pk

@@ -10,7 +10,40 @@ from dataclasses import dataclass
 
 
 class PaperlinkError(Exception):
-    """Base class of every error raised on purpose by paperlink."""
+    """Base class of every error raised on purpose by paperlink: a message code and its parameters.
+
+    The code names an entry of `paperlink.messages.MESSAGES`; the edges render it – English on the command
+    line (`str(exc)` or `exc.message("en")`), Japanese on the screen (`exc.message_ja`). Nothing outside the
+    core ever reads the text to decide what happened: it looks at `code` (or the exception's type).
+    """
+
+    def __init__(self, code: str, /, **params: object) -> None:
+        self.code = code
+        self.params: dict[str, str] = {key: str(value) for key, value in params.items()}
+        super().__init__(code)
+
+    def message(self, lang: str = "en") -> str:
+        """The message in `lang` ('en' or 'ja') with the parameters filled in."""
+        from paperlink.messages import render
+
+        return render(self.code, self.params, lang)
+
+    @property
+    def message_ja(self) -> str:
+        """The Japanese message (entry screen)."""
+        return self.message("ja")
+
+    def __str__(self) -> str:
+        return self.message("en")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), self.code, self.params))
+
+
+def _rebuild(cls: type[PaperlinkError], code: str, params: dict[str, str]) -> PaperlinkError:
+    error = cls.__new__(cls)
+    PaperlinkError.__init__(error, code, **params)
+    return error
 
 
 @dataclass(frozen=True)
@@ -46,7 +79,16 @@ class NoticeInvalid(PaperlinkError, ValueError):
 
     def __init__(self, errors: list[FieldError]) -> None:
         self.errors = list(errors)
-        super().__init__("; ".join(f"{e.field}: {e.message}" for e in self.errors))
+        super().__init__("notice_invalid", count=len(self.errors))
+
+    def message(self, lang: str = "en") -> str:
+        """Every problem, `field: message`, joined by '; ' (Japanese: by '／')."""
+        if lang == "ja":
+            return "／".join(f"{e.field}: {e.message_ja}" for e in self.errors)
+        return "; ".join(f"{e.field}: {e.message}" for e in self.errors)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.errors,))
 
 
 @dataclass(frozen=True)
@@ -68,9 +110,21 @@ class DataFileError(PaperlinkError, ValueError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = list(problems)
-        first = str(self.problems[0]) if self.problems else "invalid data file"
-        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
-        super().__init__(first + more)
+        super().__init__("data_file_invalid", count=len(self.problems))
+
+    def message(self, lang: str = "en") -> str:
+        """The first problem, and how many more there are."""
+        if not self.problems:
+            return "データファイルが正しくありません" if lang == "ja" else "invalid data file"
+        first = self.problems[0]
+        more = len(self.problems) - 1
+        if lang == "ja":
+            text = f"{first.path}:{first.line}: {first.field}: {first.message_ja or first.message}"
+            return text + (f"（ほか {more} 件）" if more else "")
+        return str(first) + (f" (and {more} more)" if more else "")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.problems,))
 
 
 class ExportError(PaperlinkError):

@@ -22,12 +22,11 @@ from paperlink.dataformat import dumps_notices
 from paperlink.dates import japan_time
 from paperlink.errors import ExportError
 from paperlink.failpoints import failpoint
-from paperlink.ledger import Ledger, now
+from paperlink.labels import METHOD_LABELS, STATE_LABELS
+from paperlink.ledger import VERIFIED_STATES, Ledger, NoticeState, now, store, views
 from paperlink.notice import Notice, parse_notice
 
-VERIFIED_STATES = ("confirmed", "done")
 FORMATS = {"jsonl": "notice data format", "csv": "CSV (UTF-8 with BOM)", "csv-cp932": "CSV (Shift_JIS/cp932)"}
-METHOD_LABELS = {"qr": "QR", "double_entry": "二重入力", "override": "審査受理", "line": "回線", "media": "媒体"}
 
 
 @dataclass(frozen=True)
@@ -40,32 +39,25 @@ class ExportResult:
     sha256: str
 
 
-def exportable_batches(ledger: Ledger) -> list[str]:
-    """Batches whose notices are all verified and that were never exported, oldest first."""
-    rows = ledger.query(
-        "SELECT b.batch_id FROM batches b WHERE b.total > 0"
-        " AND (SELECT COUNT(*) FROM notices n WHERE n.batch_id = b.batch_id AND n.state IN ('confirmed', 'done')) = b.total"
-        " AND NOT EXISTS (SELECT 1 FROM exports e WHERE e.batch_id = b.batch_id)"
-        " ORDER BY b.registered_at, b.batch_id")
-    return [r["batch_id"] for r in rows]
+exportable_batches = views.exportable_batches
 
 
 def batch_notices(ledger: Ledger, batch_id: str) -> list[Notice]:
     """The verified notices of a batch in n/N order; ExportError naming what is not verified yet."""
-    batch = ledger.db.execute("SELECT total FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
+    batch = store.batch(ledger, batch_id)
     if batch is None:
-        raise ExportError(f"batch {batch_id} is not in the ledger")
-    rows = ledger.query("SELECT seq, notice_id, state, record_json FROM notices WHERE batch_id = ? ORDER BY seq",
-                        (batch_id,))
-    pending = [f"{r['seq']}/{batch['total']}" for r in rows if r["state"] not in VERIFIED_STATES]
-    missing = batch["total"] - len(rows)
+        raise ExportError("export_unknown_batch", batch_id=batch_id)
+    rows = store.notices_of(ledger, batch_id)
+    pending = [f"{r.seq}/{batch.total}" for r in rows if r.state not in VERIFIED_STATES]
+    missing = batch.total - len(rows)
     if pending or missing:
-        parts = ([f"not verified: {', '.join(pending[:10])}{' …' if len(pending) > 10 else ''}"] if pending else []) + \
-                ([f"{missing} sheet(s) never received"] if missing else [])
-        raise ExportError(f"batch {batch_id} cannot be exported yet ({'; '.join(parts)})")
-    import json
-
-    return [parse_notice(json.loads(r["record_json"])) for r in rows]
+        listed = ", ".join(pending[:10]) + (" …" if len(pending) > 10 else "")
+        if pending and missing:
+            raise ExportError("export_not_ready_both", batch_id=batch_id, pending=listed, missing=missing)
+        if pending:
+            raise ExportError("export_not_ready_pending", batch_id=batch_id, pending=listed)
+        raise ExportError("export_not_ready_missing", batch_id=batch_id, missing=missing)
+    return [parse_notice(r.record() or {}) for r in rows]
 
 
 def render_export(notices: Sequence[Notice], fmt: str) -> bytes:
@@ -76,7 +68,7 @@ def render_export(notices: Sequence[Notice], fmt: str) -> bytes:
         return dumps_csv(notices, "utf-8-sig")
     if fmt == "csv-cp932":
         return dumps_csv(notices, "cp932")
-    raise ExportError(f"unknown export format {fmt!r} (use {', '.join(FORMATS)})")
+    raise ExportError("export_unknown_format", format=repr(fmt), formats=", ".join(FORMATS))
 
 
 def export(ledger: Ledger, batch_ids: Sequence[str] | None, path: str | os.PathLike[str], fmt: str,
@@ -84,7 +76,7 @@ def export(ledger: Ledger, batch_ids: Sequence[str] | None, path: str | os.PathL
     """Write the notices of the named batches (None: every exportable batch) to `path` and record it."""
     chosen = list(batch_ids) if batch_ids else exportable_batches(ledger)
     if not chosen:
-        raise ExportError("nothing to export: no batch has all its notices verified and not yet exported")
+        raise ExportError("export_nothing")
     notices = [n for batch_id in chosen for n in batch_notices(ledger, batch_id)]
     data = render_export(notices, fmt)
     target = Path(path)
@@ -93,8 +85,7 @@ def export(ledger: Ledger, batch_ids: Sequence[str] | None, path: str | os.PathL
     digest = hashlib.sha256(data).hexdigest()
     with ledger.transaction():
         for batch_id in chosen:
-            ledger.db.execute("INSERT INTO exports (batch_id, format, file_name, sha256, exported_at, clerk)"
-                              " VALUES (?,?,?,?,?,?)", (batch_id, fmt, target.name, digest, now(), clerk))
+            store.add_export(ledger, batch_id, fmt, target.name, digest, clerk)
         failpoint("export.in-transaction")
         ledger.audit(clerk, "export.written", ",".join(chosen), format=fmt, file=target.name, sha256=digest,
                      count=len(notices))
@@ -111,7 +102,7 @@ class ReportRow:
     notice_id: str
     name: str
     event: str
-    state: str
+    state: NoticeState
     method: str
     entered_by: str
     verified_by: str
@@ -120,30 +111,23 @@ class ReportRow:
 
 def report_rows(ledger: Ledger, batch_ids: Sequence[str]) -> list[ReportRow]:
     """Every notice of the batches with how it was captured, who entered and verified it, and when."""
-    import json
-
     from paperlink.codetables import tables
 
     events = tables().events
     out = []
     for batch_id in batch_ids:
-        total = ledger.db.execute("SELECT total FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
-        if total is None:
-            raise ExportError(f"batch {batch_id} is not in the ledger")
-        rows = ledger.query("SELECT n.*, v.method, v.entered_by, v.verified_by, v.verified_at FROM notices n"
-                            " LEFT JOIN verifications v ON v.notice_row = n.id WHERE n.batch_id = ? ORDER BY n.seq",
-                            (batch_id,))
-        for r in rows:
-            record = json.loads(r["record_json"]) if r["record_json"] else {}
+        lines = views.report_lines(ledger, batch_id)
+        if lines is None:
+            raise ExportError("export_unknown_batch", batch_id=batch_id)
+        for line in lines:
+            record = line.notice.record() or {}
             event = events.get(record.get("event", ""))
-            out.append(ReportRow(batch_id, r["seq"], total["total"], r["notice_id"] or "", record.get("name", ""),
-                                 event.label if event else "", r["state"], METHOD_LABELS.get(r["method"] or "", ""),
-                                 r["entered_by"] or "", r["verified_by"] or "", japan_time(r["verified_at"])))
+            out.append(ReportRow(batch_id, line.notice.seq, line.total, line.notice.notice_id or "",
+                                 record.get("name", ""), event.label if event else "", line.notice.state,
+                                 METHOD_LABELS[line.method] if line.method else "", line.entered_by or "",
+                                 line.verified_by or "", japan_time(line.verified_at)))
     return out
 
-
-STATE_LABELS = {"missing": "未着", "decoded": "読取済", "confirmed": "確認済", "first_entry": "一次入力済",
-                "mismatch": "不一致", "done": "完了"}
 
 
 def processing_report(ledger: Ledger, batch_ids: Sequence[str], printed_at: str | None = None) -> bytes:
@@ -162,7 +146,7 @@ def processing_report(ledger: Ledger, batch_ids: Sequence[str], printed_at: str 
     small = ParagraphStyle("s", fontName=font, fontSize=8.5, leading=11)
     head = ["バッチ", "連番", "通知番号", "氏名", "事由", "状態", "取込方法", "入力", "確認・審査", "日時"]
     data = [head] + [[r.batch_id, f"{r.seq}/{r.total}", r.notice_id, Paragraph(r.name, small), r.event,
-                      STATE_LABELS.get(r.state, r.state), r.method, r.entered_by, r.verified_by, r.verified_at]
+                      STATE_LABELS[r.state], r.method, r.entered_by, r.verified_by, r.verified_at]
                      for r in rows]
     table = Table(data, repeatRows=1, colWidths=[30 * mm, 14 * mm, 34 * mm, 52 * mm, 36 * mm, 16 * mm, 18 * mm,
                                                  20 * mm, 20 * mm, 27 * mm])

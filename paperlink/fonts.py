@@ -63,8 +63,7 @@ def load_font(env: dict[str, str] | None = None) -> TTFont:
             return TTFont(FONT_NAME, str(candidate.path), subfontIndex=candidate.subfont_index)
         except (TTFError, OSError) as exc:
             tried.append(f"{candidate.path} (unusable: {exc})")
-    raise FontMissing("no Japanese TrueType font found to print with; tried: " + "; ".join(tried)
-                      + f". Set {ENV_VAR} to the path of a .ttf or .ttc file (e.g. IPAex Gothic ipaexg.ttf).")
+    raise FontMissing("font_missing", tried="; ".join(tried), env_var=ENV_VAR)
 
 
 def japanese_font() -> str:

@@ -63,7 +63,7 @@ class Home:
         try:
             self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not os.access(self.root, os.W_OK):
-                raise HomeError(f"data directory {self.root} is not writable")
+                raise HomeError("home_not_writable", path=self.root)
         except OSError as exc:
-            raise HomeError(f"cannot create data directory {self.root}: {exc.strerror or exc}") from None
+            raise HomeError("home_cannot_create", path=self.root, detail=exc.strerror or exc) from None
         return self

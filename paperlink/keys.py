@@ -57,11 +57,11 @@ def load_public(path: Path) -> Ed25519PublicKey:
     try:
         key = serialization.load_pem_public_key(path.read_bytes())
     except OSError as exc:
-        raise KeyFileInvalid(f"{path}: cannot read the key file ({exc.strerror or exc})") from None
+        raise KeyFileInvalid("key_file_unreadable", path=path, detail=exc.strerror or exc) from None
     except (ValueError, UnsupportedAlgorithm):
-        raise KeyFileInvalid(f"{path}: not a PEM public key") from None
+        raise KeyFileInvalid("key_not_pem_public", path=path) from None
     if not isinstance(key, Ed25519PublicKey):
-        raise KeyFileInvalid(f"{path}: not an Ed25519 public key")
+        raise KeyFileInvalid("key_not_ed25519_public", path=path)
     return key
 
 
@@ -77,7 +77,7 @@ class KeyStore:
     def init(self) -> Ed25519PublicKey:
         """Create the print side's key pair; KeyExists if there is one."""
         if self.signing_path.exists():
-            raise KeyExists(f"a signing key exists already: {self.signing_path}")
+            raise KeyExists("key_exists", path=self.signing_path)
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         private = Ed25519PrivateKey.generate()
         pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -93,15 +93,15 @@ class KeyStore:
     def signing_key(self) -> Ed25519PrivateKey:
         """The private key; KeyMissing or KeyFileInvalid with the path and what to do."""
         if not self.signing_path.exists():
-            raise KeyMissing(f"no signing key in {self.dir}: run 'paperlink keys init' first")
+            raise KeyMissing("key_missing", dir=self.dir)
         try:
             key = serialization.load_pem_private_key(self.signing_path.read_bytes(), password=None)
         except OSError as exc:
-            raise KeyFileInvalid(f"{self.signing_path}: cannot read the key ({exc.strerror or exc})") from None
+            raise KeyFileInvalid("key_signing_unreadable", path=self.signing_path, detail=exc.strerror or exc) from None
         except (ValueError, TypeError, UnsupportedAlgorithm):
-            raise KeyFileInvalid(f"{self.signing_path}: not an unencrypted PEM private key") from None
+            raise KeyFileInvalid("key_not_pem_private", path=self.signing_path) from None
         if not isinstance(key, Ed25519PrivateKey):
-            raise KeyFileInvalid(f"{self.signing_path}: not an Ed25519 key")
+            raise KeyFileInvalid("key_not_ed25519", path=self.signing_path)
         return key
 
     def export(self, path: str | os.PathLike[str]) -> str:

@@ -1,4 +1,5 @@
-"""Message catalogue: every validation message in English (command line) and Japanese (entry screen)."""
+"""Message catalogue: every message of the core – validation and errors – in English (command line) and Japanese
+(entry screen), by code. `PaperlinkError` and `FieldError` carry a code and parameters; the edges render them here."""
 
 from __future__ import annotations
 
@@ -98,6 +99,265 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "csv_row_length": ("the row has {actual} cells, the header {expected}", "列数が見出し行と合いません（{actual} / {expected}）"),
     "csv_syntax": ("not valid CSV: {detail}", "CSV として読めません: {detail}"),
     "unreadable": ("cannot read the file: {detail}", "ファイルを読めません: {detail}"),
+    "notice_invalid": ("the notice is not valid ({count} problem(s))", "通知の内容が正しくありません（{count} 件）"),
+    "data_file_invalid": ("the data file is not valid ({count} problem(s))", "データファイルが正しくありません（{count} 件）"),
+    # -- payloads, keys, pages, scanning, printing, fonts, home, code tables --
+    # codes are <area>_<what>: payload_, key_, scan_ (pages.py, scanning.py), decoder_, font_, sheet_, print_,
+    # wedge_, home_, table_; scan_advice_* are the entry screen's advice for a scanned item (web/texts.py)
+    "payload_batch_id": ("'{batch_id}' is not a batch id (B20261126-7K3Q)",
+                         "「{batch_id}」はバッチ番号の形式ではありません（例: B20261126-7K3Q）"),
+    "payload_version": ("payload format version {version} is not supported (this paperlink reads {supported})",
+                        "この用紙のコードは形式バージョン {version} で作られているため読めません（この paperlink が読めるのは"
+                        "バージョン {supported} です）。paperlink を更新してください。"),
+    "payload_foreign": ("not a paperlink code (expected it to start with {prefix})",
+                        "paperlink の通知用紙のコードではありません（{prefix} で始まっていません）。"),
+    "payload_too_short": ("payload is truncated (too short to hold a record and its signature)",
+                          "コードのデータが途中で切れています（通知と署名を収めるには短すぎます）。"),
+    "payload_damaged": ("damaged payload: {detail}", "コードのデータが壊れています（{detail}）。"),
+    "payload_truncated": ("payload is truncated", "コードのデータが途中で切れています。"),
+    "payload_kind": ("unknown payload kind {kind}", "不明な種類のコードです（種類 {kind}）。"),
+    "payload_tables_mismatch": ("the sheet was printed with other code tables than this PC's paperlink",
+                                "この用紙は、この PC の paperlink とは異なるコード表で印刷されています。"
+                                "印刷側と入力側の paperlink を同じ版にそろえてください。"),
+    "payload_sequence": ("sequence {seq}/{total} is impossible", "用紙の番号 {seq}/{total} はありえない値です（コードが壊れています）。"),
+    "payload_record_invalid": ("the record in the code is not valid: {detail}",
+                               "コードの中の通知内容が正しくありません（{detail}）。"),
+    "payload_unsigned": ("sign the payload before writing it", "署名していないコードは書き出せません。"),
+    "payload_manifest_damaged": ("damaged manifest: {detail}", "表紙のコードのデータが壊れています（{detail}）。"),
+    "payload_manifest_unsigned": ("sign the manifest before writing it", "署名していない表紙のコードは書き出せません。"),
+    "payload_unknown_key": ("unknown key: signed by key {key_id}, which this PC does not trust (paperlink keys trust FILE)",
+                            "この用紙は、この PC が信頼していない鍵 {key_id} で署名されています（不明な鍵）。"
+                            "印刷側の公開鍵が登録されているか確認してください（paperlink keys trust）。"),
+    "payload_bad_signature": ("signature check failed: the signature does not match: the sheet was altered or is not genuine",
+                              "署名が一致しません（改ざんの疑い）。この用紙は確認できません。審査担当に相談してください。"),
+    "key_file_unreadable": ("{path}: cannot read the key file ({detail})", "{path}: 鍵のファイルを読めません（{detail}）"),
+    "key_not_pem_public": ("{path}: not a PEM public key", "{path}: PEM 形式の公開鍵ではありません"),
+    "key_not_ed25519_public": ("{path}: not an Ed25519 public key", "{path}: Ed25519 の公開鍵ではありません"),
+    "key_exists": ("a signing key exists already: {path}", "署名鍵は既にあります: {path}"),
+    "key_missing": ("no signing key in {dir}: run 'paperlink keys init' first",
+                    "{dir} に署名鍵がありません。先に「paperlink keys init」を実行してください"),
+    "key_signing_unreadable": ("{path}: cannot read the key ({detail})", "{path}: 署名鍵を読めません（{detail}）"),
+    "key_not_pem_private": ("{path}: not an unencrypted PEM private key", "{path}: 暗号化されていない PEM 形式の秘密鍵ではありません"),
+    "key_not_ed25519": ("{path}: not an Ed25519 key", "{path}: Ed25519 の鍵ではありません"),
+    "scan_pdf_password": ("{file}: the PDF is password-protected; save the scan without a password",
+                          "{file}: パスワード付きの PDF は読めません。パスワードなしで保存し直してください。"),
+    "scan_pdf_unreadable": ("{file}: not a readable PDF ({detail})", "{file}: PDF として読めません（{detail}）"),
+    "scan_folder": ("{file}: is a folder, not a file", "{file}: フォルダーです。ファイルを選んでください。"),
+    "scan_unreadable": ("{file}: cannot read ({detail})", "{file}: ファイルを読めません（{detail}）"),
+    "scan_empty": ("{file}: the file is empty (0 bytes)", "{file}: ファイルが空です（0 バイト）。"),
+    "scan_image_too_large": ("{file}: the image is too large to read (over {max} megapixels)",
+                             "{file}: 画像が大きすぎて読めません（{max} メガピクセル超）。解像度を下げて取り込んでください。"),
+    "scan_not_image": ("{file}: not an image or PDF ({detail})", "{file}: 画像でも PDF でもないか、壊れています（{detail}）"),
+    "scan_page_too_large": ("the image is too large ({width}×{height} pixels; at most {max} megapixels)",
+                            "画像が大きすぎて読めません（{width}×{height} ピクセル。最大 {max} メガピクセル）。"
+                            "解像度を下げて取り込んでください。"),
+    "scan_page_unreadable": ("the page cannot be read ({detail})", "このページを読めません（{detail}）"),
+    "scan_no_code": ("no QR code could be read on this page",
+                     "QR コードを読み取れませんでした。用紙の向き・明るさを確認するか、手入力してください。"),
+    "scan_advice_unknown_key": ("this sheet is signed by a key this PC does not trust (unknown key): check that the print "
+                                "side's public key is trusted here; accepting it needs the review role",
+                                "この用紙は信頼されていない鍵で署名されています（不明な鍵）。印刷側の公開鍵が登録されているか"
+                                "確認してください。受理には審査の権限が必要です。"),
+    "scan_advice_record_invalid": ("the notice in the code is not valid: key it in by hand",
+                                   "コードの中の通知内容が正しくありません。手入力してください。"),
+    "scan_advice_foreign": ("this is not the code of a paperlink notice sheet", "paperlink の通知用紙のコードではありません。"),
+    "scan_advice_too_large": ("the image is too large to read: scan it at a lower resolution",
+                              "画像が大きすぎて読めません。解像度を下げて取り込んでください。"),
+    "scan_advice_not_image": ("this file is not an image or PDF, or it is damaged: choose an image (PNG, JPEG, TIFF) or "
+                              "PDF saved by the scanner",
+                              "このファイルは画像でも PDF でもないか、壊れています。スキャナーで保存した画像（PNG・JPEG・TIFF）か"
+                              " PDF を選んでください。"),
+    "scan_advice_password": ("a password-protected PDF cannot be read: save it again without a password",
+                             "パスワード付きの PDF は読めません。パスワードなしで保存し直してください。"),
+    "scan_advice_damaged": ("the code is damaged or not from a paperlink notice sheet: read it again or key it in by hand",
+                            "コードが壊れているか、paperlink の通知用紙のものではありません。もう一度読み取るか、手入力してください。"),
+    "decoder_missing": ("no QR decoder could be loaded: install zxing-cpp (pip install zxing-cpp)",
+                        "QR コードの読み取り部品を読み込めませんでした。zxing-cpp をインストールしてください"
+                        "（pip install zxing-cpp）。"),
+    "font_missing": ("no Japanese TrueType font found to print with; tried: {tried}. Set {env_var} to the path of a .ttf "
+                     "or .ttc file (e.g. IPAex Gothic ipaexg.ttf).",
+                     "印刷に使える日本語の TrueType フォントが見つかりません（試したファイル: {tried}）。環境変数 {env_var} に"
+                     " .ttf か .ttc のファイルのパスを設定してください（例: IPAex ゴシックの ipaexg.ttf）。"),
+    "sheet_too_large": ("notice {notice_id}: its items do not fit on one sheet even at {size} pt; nothing was printed",
+                        "通知 {notice_id}: 最も小さい文字（{size} pt）でも項目が1枚に収まりません。何も印刷していません。"),
+    "sheet_unprintable_char": ("notice {notice_id}: {field}: the print font has no glyph for {chars}; set {env_var} to a "
+                               "font that has it (e.g. IPAmj明朝); nothing was printed",
+                               "通知 {notice_id}: {field}: 印刷用のフォントに {chars} の字形がありません。この文字を含むフォントを"
+                               "環境変数 {env_var} に設定してください（例: IPAmj明朝）。何も印刷していません。"),
+    "sheet_cover_split": ("the cover list cannot be split into pages", "表紙の一覧をページに分けられません。"),
+    "print_unknown_ids": ("not in the file: {ids}", "ファイルにない通知番号です: {ids}"),
+    "print_selftest_cover": ("self-test failed for the cover of batch {batch_id}: {read} of {total} manifest codes read "
+                             "back; no PDF was written",
+                             "バッチ {batch_id} の表紙の自己点検に失敗しました（表紙のコード {total} 個のうち読み戻せたのは"
+                             " {read} 個）。PDF は書き出していません。"),
+    "print_selftest_unread": ("self-test failed for notice {notice_id} (sheet {seq}/{total}, PDF page {page}): the printed "
+                              "QR code could not be read back ({read} of {codes} codes read); no PDF was written",
+                              "通知 {notice_id}（{seq}/{total}、PDF の {page} ページ）の自己点検に失敗しました: 印刷した"
+                              " QR コードを読み戻せません（{codes} 個のうち {read} 個）。PDF は書き出していません。"),
+    "print_selftest_payload": ("self-test failed for notice {notice_id} (sheet {seq}/{total}, PDF page {page}): {detail}; "
+                               "no PDF was written",
+                               "通知 {notice_id}（{seq}/{total}、PDF の {page} ページ）の自己点検に失敗しました: {detail}。"
+                               "PDF は書き出していません。"),
+    "print_selftest_mismatch": ("self-test failed for notice {notice_id} (sheet {seq}/{total}, PDF page {page}): the code "
+                                "decodes to another record; no PDF was written",
+                                "通知 {notice_id}（{seq}/{total}、PDF の {page} ページ）の自己点検に失敗しました: コードから"
+                                "別の通知が読み取られました。PDF は書き出していません。"),
+    "wedge_ime": ("the scanner typed through the Japanese input method (IME is on): switch the IME off with the "
+                  "半角/全角 key and scan again",
+                  "日本語入力（IME）がオンのまま読み取られました。半角/全角キーで IME をオフにしてから、もう一度読み取ってください。"),
+    "wedge_bad_chars": ("the scanner typed characters a paperlink code never holds: {chars}; check the scanner's settings "
+                        "(keyboard layout, upper and lower case) and scan again",
+                        "読み取った文字列に QR コードにない文字 {chars} があります。スキャナーの設定（キーボード配列・大文字小文字）"
+                        "を確認して、もう一度読み取ってください。"),
+    "home_not_writable": ("data directory {path} is not writable", "データフォルダー {path} に書き込めません"),
+    "home_cannot_create": ("cannot create data directory {path}: {detail}", "データフォルダー {path} を作成できません: {detail}"),
+    "table_shape": ("tables/{name}.json: needs 'source' and 'entries'",
+                    "コード表 tables/{name}.json に 'source' と 'entries' がありません"),
+    "table_unreadable": ("tables/{name}.json: {detail}", "コード表 tables/{name}.json を読めません: {detail}"),
+    "table_entry": ("malformed code table entry: {detail}", "コード表の項目が正しくありません: {detail}"),
+    "table_no_periods": ("tables/periods.json: no periods for status {status}",
+                         "コード表 tables/periods.json に在留資格 {status} の在留期間がありません"),
+    # -- data files (csvformat, dataformat), demo --
+    "csv_encoding_unsupported": ("unsupported CSV encoding '{encoding}' (use {supported})",
+                                 "CSV の文字コード「{encoding}」には対応していません（{supported} のいずれか）"),
+    "cp932_unencodable": ("notice {notice_id}: {field}: '{char}' ({codepoint}) cannot be written in cp932; "
+                          "export as UTF-8 instead",
+                          "通知 {notice_id}: {field}: 「{char}」（{codepoint}）は Shift_JIS (cp932) で書けません。"
+                          "UTF-8 で出力してください"),
+    # -- ledger, workflow, transport, export, maintenance, users --
+    "ledger_open_failed": ("cannot open the ledger {path}: {detail}", "台帳 {path} を開けません: {detail}"),
+    "ledger_newer_schema": ("{path} was written by a newer paperlink (schema {version}, this one knows {supported}); "
+                            "update paperlink",
+                            "台帳 {path} は新しい版の paperlink で作られています（スキーマ {version}、この版は {supported} まで）。"
+                            "paperlink を更新してください"),
+    "ledger_outside_transaction": ("ledger writes and audit entries are made inside the transaction of their change",
+                                   "台帳への書き込みは変更と同じトランザクションの中で行います（プログラムの誤り）"),
+    "ledger_illegal_transition": ("a notice in state {state} cannot move to {target}",
+                                  "状態「{state}」の通知を「{target}」にはできません"),
+    "ledger_notice_not_found": ("no notice with row id {pk}", "通知（行 {pk}）が見つかりません"),
+    "ledger_unknown_batch": ("batch {batch_id} is not in the ledger", "バッチ {batch_id} は台帳にありません"),
+    "ledger_unknown_table": ("the ledger has no table {table}", "台帳に表 {table} はありません"),
+    # workflow: confirming, overriding, double entry
+    "workflow_notice_not_found": ("no notice with row id {pk}", "通知（行 {pk}）が見つかりません"),
+    "workflow_confirm_role": ("confirming needs the entry role", "確認には入力の権限が必要です"),
+    "workflow_not_confirmable": ("{notice_id} cannot be confirmed in its state ({state})",
+                                 "{notice_id} は確認できる状態ではありません（状態: {state}）"),
+    "workflow_override_role": ("accepting a sheet whose signature failed needs the review role",
+                               "署名を確認できない用紙の受理には審査の権限が必要です"),
+    "workflow_override_reason": ("give a specific reason for accepting the sheet", "受理の理由を具体的に入力してください"),
+    "workflow_override_no_code": ("this capture holds no code that could be accepted",
+                                  "この読取結果には受理できるコードがありません"),
+    "workflow_override_broken": ("the code is broken and cannot be accepted; type the notice instead ({detail})",
+                                 "コードが壊れているため受理できません。手入力してください（{detail}）"),
+    "workflow_already_processed": ("{notice_id} was processed already (state {state})",
+                                   "{notice_id} は既に処理されています（状態: {state}）"),
+    "workflow_position_taken": ("position {seq}/{total} holds {notice_id} already",
+                                "この位置（{seq}/{total}）には {notice_id} が登録されています"),
+    "workflow_entry_role": ("typing needs the entry role", "入力の権限がありません"),
+    "workflow_not_enterable": ("{notice_id} cannot be typed in its state ({state})",
+                               "{notice_id} は入力できる状態ではありません（状態: {state}）"),
+    "workflow_second_clerk": ("the second entry must be made by another clerk than the first (the office settings "
+                              "can allow the same clerk)",
+                              "二回目の入力は一回目と別の職員が行ってください（設定で同一職員を許可できます）"),
+    "workflow_not_mismatch": ("{notice_id} has no differing entries to resolve", "{notice_id} は不一致の状態ではありません"),
+    "workflow_entry_missing": ("the entry was not found", "入力が見つかりません"),
+    # transport: the signed batch manifest and the one import path (line, media)
+    "transport_batch_id": ("'{batch_id}' is not a batch id (upper-case letters, digits and '-', at most 40)",
+                           "「{batch_id}」はバッチ番号ではありません（英大文字・数字・ハイフン、40文字まで）"),
+    "transport_manifest_version": ("{name}: manifest version {version} is not supported",
+                                   "{name}: 送付目録の版 {version} には対応していません"),
+    "transport_manifest_structure": ("{name}: the manifest is damaged or incomplete (unexpected structure)",
+                                     "{name}: 送付目録が壊れているか不完全です（構造が正しくありません）"),
+    "transport_not_manifest": ("{name}: not a paperlink batch manifest", "{name}: paperlink の送付目録ではありません"),
+    "transport_manifest_types": ("{name}: the manifest is damaged or incomplete (a field has the wrong type)",
+                                 "{name}: 送付目録が壊れているか不完全です（項目の型が正しくありません）"),
+    "transport_manifest_damaged": ("{name}: the manifest is damaged or incomplete ({detail})",
+                                   "{name}: 送付目録が壊れているか不完全です（{detail}）"),
+    "transport_unsigned": ("{name}: the manifest is not signed", "{name}: 送付目録に署名がありません"),
+    "transport_unknown_key": ("{name}: signed by key {key_id}, which this PC does not trust",
+                              "{name}: この PC が信頼していない鍵 {key_id} で署名されています"),
+    "transport_bad_signature": ("{name}: the signature does not match (altered manifest)",
+                                "{name}: 署名が一致しません（送付目録が改ざんされた疑い）"),
+    "transport_size": ("{name}: {size} bytes, the manifest says {expected} (incomplete or altered)",
+                       "{name}: {size} バイトですが、送付目録では {expected} バイトです（不完全か改ざんの疑い）"),
+    "transport_sha256": ("{name}: the SHA-256 does not match the manifest (altered)",
+                         "{name}: SHA-256 が送付目録と一致しません（改ざんの疑い）"),
+    "transport_count": ("{name}: {count} notices, the manifest says {expected}",
+                        "{name}: 通知は {count} 件ですが、送付目録では {expected} 件です"),
+    "transport_other_data": ("batch {batch_id} was imported before with other data",
+                             "バッチ {batch_id} は以前に別の内容で取り込まれています"),
+    # pattern 1: the shared folder
+    "folder_missing": ("{folder}: the shared folder does not exist", "{folder}: 共有フォルダーがありません"),
+    "folder_batch_present": ("batch {batch_id} is already in {folder}", "バッチ {batch_id} は既に {folder} にあります"),
+    "folder_manifest_names": ("{name}: names batch {batch_id} / {file_name}",
+                              "{name}: 送付目録の中身がファイル名と合いません（バッチ {batch_id} / {file_name}）"),
+    "folder_data_missing": ("{name}: its data file {file_name} is missing", "{name}: データファイル {file_name} がありません"),
+    # pattern 2: USB bundles
+    "bundle_passphrase_short": ("the passphrase must have at least {min} characters",
+                                "パスフレーズは {min} 文字以上にしてください"),
+    "bundle_empty": ("{name}: not a paperlink bundle (the file is empty)", "{name}: paperlink の媒体ファイルではありません（空のファイルです）"),
+    "bundle_not_bundle": ("{name}: not a paperlink bundle", "{name}: paperlink の媒体ファイルではありません"),
+    "bundle_no_header": ("{name}: the file is truncated (no header)", "{name}: ファイルが途中で切れています（ヘッダーがありません）"),
+    "bundle_header_not_object": ("{name}: the header is damaged (not an object)", "{name}: ヘッダーが壊れています"),
+    "bundle_version": ("{name}: bundle version {version} is not supported", "{name}: 媒体ファイルの版 {version} には対応していません"),
+    "bundle_kdf": ("{name}: key derivation {kdf} is not supported", "{name}: 鍵導出方式 {kdf} には対応していません"),
+    "bundle_kdf_range": ("{name}: key-derivation parameters out of range", "{name}: 鍵導出のパラメーターが範囲外です"),
+    "bundle_header_damaged": ("{name}: the header is damaged ({detail})", "{name}: ヘッダーが壊れています（{detail}）"),
+    "bundle_cannot_open": ("{name}: wrong passphrase, or the file was altered or is truncated; nothing was imported",
+                           "{name}: パスフレーズが違うか、ファイルが改ざんされたか途中で切れています。何も取り込んでいません"),
+    "bundle_content": ("{name}: the bundle's content is malformed ({detail})", "{name}: 媒体ファイルの中身が壊れています（{detail}）"),
+    "bundle_unreadable": ("{name}: cannot read ({detail})", "{name}: 読めません（{detail}）"),
+    "bundle_data_invalid": ("{detail}", "媒体ファイルの通知データが正しくありません: {detail}"),
+    # export
+    "export_unknown_batch": ("batch {batch_id} is not in the ledger", "バッチ {batch_id} は台帳にありません"),
+    "export_not_ready_pending": ("batch {batch_id} cannot be exported yet (not verified: {pending})",
+                                 "バッチ {batch_id} はまだ出力できません（未確認: {pending}）"),
+    "export_not_ready_missing": ("batch {batch_id} cannot be exported yet ({missing} sheet(s) never received)",
+                                 "バッチ {batch_id} はまだ出力できません（未着の用紙 {missing} 枚）"),
+    "export_not_ready_both": ("batch {batch_id} cannot be exported yet (not verified: {pending}; {missing} sheet(s) "
+                              "never received)",
+                              "バッチ {batch_id} はまだ出力できません（未確認: {pending}／未着の用紙 {missing} 枚）"),
+    "export_unknown_format": ("unknown export format {format} (use {formats})", "出力形式 {format} はありません（{formats}）"),
+    "export_nothing": ("nothing to export: no batch has all its notices verified and not yet exported",
+                       "出力できるバッチがありません（すべての通知が確認済・完了になったバッチだけを出力できます）"),
+    # maintenance
+    "backup_exists": ("{path} exists already; choose a new file name", "{path} は既にあります。別のファイル名にしてください"),
+    "backup_failed": ("backup to {path} failed: {detail}", "{path} へのバックアップに失敗しました: {detail}"),
+    "backup_integrity": ("the copy fails SQLite's integrity check: {detail}", "複製が SQLite の整合性検査に合格しません: {detail}"),
+    "backup_chain_broken": ("the copy's audit chain is broken at entry {entry}", "複製の監査ログの連鎖が {entry} 番で切れています"),
+    # clerks' accounts
+    "user_login_format": ("login '{login}' must be 2–32 lower-case letters, digits, '.', '_' or '-'",
+                          "ログイン名「{login}」は英小文字・数字・「.」「_」「-」の2～32文字にしてください"),
+    "user_roles": ("roles must be some of {roles} (got {got})", "権限は {roles} から選んでください（指定: {got}）"),
+    "user_password_short": ("the password must have at least {min} characters", "パスワードは {min} 文字以上にしてください"),
+    "user_display_name": ("a display name is required", "表示名を入力してください"),
+    "user_exists": ("login '{login}' exists already", "ログイン名「{login}」は既にあります"),
+    "user_unknown": ("no account '{login}'", "ログイン名「{login}」のアカウントはありません"),
+    "user_throttled": ("too many failed logins for '{login}': try again in {minutes} minutes",
+                       "ログインの失敗が続いたため、ログイン名「{login}」は {minutes} 分間ロックされています。"
+                       "時間をおいてから、もう一度お試しください。"),
+    # intake: what recording one scanned code did
+    "intake_no_code": ("no paperlink code", "paperlink の通知用紙のコードではありません。"),
+    "intake_not_verified": ("not verified", "署名を確認できませんでした。"),
+    "intake_foreign": ("the notice is for municipality {other}, not this office ({office})",
+                       "この通知は別の市区町村（{other}）宛てです（この窓口は {office}）。取り込みませんでした。送付元に確認してください。"),
+    "intake_total_differs": ("batch {batch} has {known} notices in the ledger, but this code says {total}",
+                             "バッチ {batch} は台帳では {known} 件ですが、このコードでは {total} 件です"),
+    "intake_manifest_other_id": ("{batch} {seq}/{total}: the manifest names {listed}, the sheet read before was {known}",
+                                 "{batch} {seq}/{total}: 表紙には {listed} とありますが、先に読み取った用紙は {known} です"),
+    "intake_manifest_hash": ("{batch} {seq}/{total} ({notice_id}): the sheet read before does not match the manifest's hash",
+                             "{batch} {seq}/{total}（{notice_id}）: 先に読み取った用紙が表紙の記録と一致しません"),
+    "intake_registered": ("manifest part {part}/{parts}: {listed} notices listed, {added} new",
+                          "表紙 {part}/{parts}: {listed} 件の通知を登録しました（新規 {added} 件）"),
+    "intake_new": ("{batch} {seq}/{total} ({notice_id}): read", "{batch} {seq}/{total}（{notice_id}）を読み取りました"),
+    "intake_duplicate": ("{batch} {seq}/{total} ({notice_id}): already read",
+                         "{batch} {seq}/{total}（{notice_id}）は既に読み取り済みです（重複）"),
+    "intake_sheet_other_id": ("{batch} {seq}/{total} ({notice_id}): the ledger holds {known} at this position",
+                              "{batch} {seq}/{total}（{notice_id}）: 台帳ではこの位置に {known} が登録されています"),
+    "intake_sheet_manifest": ("{batch} {seq}/{total} ({notice_id}): the record does not match the cover sheet's manifest",
+                              "{batch} {seq}/{total}（{notice_id}）: 通知の内容が表紙の記録と一致しません"),
+    "intake_sheet_differs": ("{batch} {seq}/{total} ({notice_id}): a different record was read for this sheet before",
+                             "{batch} {seq}/{total}（{notice_id}）: この用紙については、先に別の内容を読み取っています"),
 }
 
 

@@ -2,7 +2,7 @@
 
 A file-level failure (missing, empty, a directory, not an image or PDF, broken or password-protected PDF)
 raises `ScanInputError` naming the file. A page-level failure (a damaged TIFF frame, an image too large
-to read) is yielded as a `Page` with an error, so the other pages of the file still go on.
+to read) is yielded as a `Page` with a `problem` (a ScanInputError), so the other pages of the file still go on.
 
 PDF pages are rasterised at a resolution chosen per page: a scanned page (a page that is one large image)
 is rendered at the image's own resolution (clamped to 150–300 dpi), so its pixels are neither invented nor
@@ -37,7 +37,12 @@ class Page:
 
     number: int
     image: Any | None
-    error: str | None = None
+    problem: ScanInputError | None = None
+
+    @property
+    def error(self) -> str | None:
+        """Why the page could not be read, in English (None when it could)."""
+        return None if self.problem is None else self.problem.message("en")
 
 
 def page_dpi(page: Any) -> int:
@@ -65,8 +70,8 @@ def rasterise_pdf(data: bytes, dpi: int | None = None, name: str = "PDF") -> Ite
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower():
-            raise ScanInputError(f"{name}: the PDF is password-protected; save the scan without a password") from None
-        raise ScanInputError(f"{name}: not a readable PDF ({exc})") from None
+            raise ScanInputError("scan_pdf_password", file=name) from None
+        raise ScanInputError("scan_pdf_unreadable", file=name, detail=exc) from None
     try:
         for index in range(len(document)):
             page = document[index]
@@ -86,13 +91,13 @@ def pages_of(path: str | os.PathLike[str], dpi: int | None = None) -> Iterator[P
     """The pages of a PDF or image file (a multi-page TIFF gives every frame)."""
     file = Path(path)
     if file.is_dir():
-        raise ScanInputError(f"{file}: is a folder, not a file")
+        raise ScanInputError("scan_folder", file=file)
     try:
         data = file.read_bytes()
     except OSError as exc:
-        raise ScanInputError(f"{file}: cannot read ({exc.strerror or exc})") from None
+        raise ScanInputError("scan_unreadable", file=file, detail=exc.strerror or exc) from None
     if not data:
-        raise ScanInputError(f"{file}: the file is empty (0 bytes)")
+        raise ScanInputError("scan_empty", file=file)
     if data.startswith(b"%PDF"):
         for number, image in enumerate(rasterise_pdf(data, dpi, str(file)), start=1):
             yield Page(number, image)
@@ -108,9 +113,9 @@ def _image_pages(file: Path) -> Iterator[Page]:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(file)
     except Image.DecompressionBombError:
-        raise ScanInputError(f"{file}: the image is too large to read (over {MAX_PIXELS // 1_000_000} megapixels)") from None
+        raise ScanInputError("scan_image_too_large", file=file, max=MAX_PIXELS // 1_000_000) from None
     except (UnidentifiedImageError, OSError) as exc:
-        raise ScanInputError(f"{file}: not an image or PDF ({exc})") from None
+        raise ScanInputError("scan_not_image", file=file, detail=exc) from None
     with image:
         for frame in range(getattr(image, "n_frames", 1)):
             number = frame + 1
@@ -118,11 +123,11 @@ def _image_pages(file: Path) -> Iterator[Page]:
                 image.seek(frame)
                 width, height = image.size
                 if width * height > MAX_PIXELS:
-                    yield Page(number, None, f"the image is too large ({width}×{height} pixels; at most "
-                                             f"{MAX_PIXELS // 1_000_000} megapixels)")
+                    yield Page(number, None, ScanInputError("scan_page_too_large", width=width, height=height,
+                                                            max=MAX_PIXELS // 1_000_000))
                     continue
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", Image.DecompressionBombWarning)
                     yield Page(number, image.convert("L"))
             except (OSError, ValueError, EOFError) as exc:
-                yield Page(number, None, f"the page cannot be read ({exc})")
+                yield Page(number, None, ScanInputError("scan_page_unreadable", detail=exc))

@@ -97,7 +97,7 @@ def is_batch_id(text: str) -> bool:
 def _pack_batch(batch_id: str) -> bytes:
     m = _BATCH.match(batch_id)
     if not m:
-        raise PayloadError(f"'{batch_id}' is not a batch id (B20261126-7K3Q)")
+        raise PayloadError("payload_batch_id", batch_id=batch_id)
     days = (dt.datetime.strptime(m[1], "%Y%m%d").date() - _BATCH_EPOCH).days
     suffix = 0
     for ch in m[2]:
@@ -123,21 +123,21 @@ def _unframe(text: str, prefix: str, kind: int) -> tuple[Reader, bytes, bytes, s
     if not text.startswith(prefix):
         other = re.match(r"^P[LM](\d+):", text)
         if other and other[1] != str(VERSION):
-            raise PayloadVersionError(f"payload format version {other[1]} is not supported (this paperlink reads {VERSION})")
-        raise NotPaperlinkPayload(f"not a paperlink code (expected it to start with {prefix})")
+            raise PayloadVersionError("payload_version", version=other[1], supported=VERSION)
+        raise NotPaperlinkPayload("payload_foreign", prefix=prefix)
     if len(text) - len(prefix) < (12 + _SIG_LEN) * 3 // 2:
-        raise PayloadCorrupt("payload is truncated (too short to hold a record and its signature)")
+        raise PayloadCorrupt("payload_too_short")
     try:
         data = b45decode(text[len(prefix):])
     except Base45Error as exc:
-        raise PayloadCorrupt(f"damaged payload: {exc}") from None
+        raise PayloadCorrupt("payload_damaged", detail=exc) from None
     if len(data) < 12 + _SIG_LEN:
-        raise PayloadCorrupt("payload is truncated")
+        raise PayloadCorrupt("payload_truncated")
     if data[0] != kind:
-        raise PayloadCorrupt(f"unknown payload kind {data[0]}")
+        raise PayloadCorrupt("payload_kind", kind=data[0])
     signed, signature = data[:-_SIG_LEN], data[-_SIG_LEN:]
     if signed[5:7] != tables_fingerprint():
-        raise PayloadTablesMismatch("the sheet was printed with other code tables than this PC's paperlink")
+        raise PayloadTablesMismatch("payload_tables_mismatch")
     reader = Reader(signed)
     reader.pos = 12
     return reader, signed, signed[1:5], _unpack_batch(signed[7:12]), signature
@@ -146,12 +146,11 @@ def _unframe(text: str, prefix: str, kind: int) -> tuple[Reader, bytes, bytes, s
 def _verify(message: bytes, signature: bytes, key: bytes, trusted: Mapping[bytes, Ed25519PublicKey]) -> None:
     public = trusted.get(key)
     if public is None:
-        raise UnknownKey(f"signed by key {key.hex().upper()}, which this PC does not trust "
-                         "(paperlink keys trust FILE)")
+        raise UnknownKey("payload_unknown_key", key_id=key.hex().upper())
     try:
         public.verify(signature, message)
     except InvalidSignature:
-        raise BadSignature("the signature does not match: the sheet was altered or is not genuine") from None
+        raise BadSignature("payload_bad_signature") from None
 
 
 # -- sheet payloads ---------------------------------------------------------------------------------
@@ -192,7 +191,7 @@ class SheetPayload:
     def to_text(self) -> str:
         """The QR text (base45, alphanumeric mode)."""
         if len(self.signature) != _SIG_LEN:
-            raise PayloadError("sign the payload before writing it")
+            raise PayloadError("payload_unsigned")
         return SHEET_PREFIX + b45encode(self._body() + self.signature)
 
     @classmethod
@@ -207,13 +206,13 @@ class SheetPayload:
             if not body_reader.done():
                 raise CompactError("extra bytes after the record")
         except CompactError as exc:
-            raise PayloadCorrupt(f"damaged payload: {exc}") from None
+            raise PayloadCorrupt("payload_damaged", detail=exc) from None
         if not 1 <= seq <= total:
-            raise PayloadCorrupt(f"sequence {seq}/{total} is impossible")
+            raise PayloadCorrupt("payload_sequence", seq=seq, total=total)
         try:
             notice = parse_notice(record)
         except NoticeInvalid as exc:
-            raise PayloadRecordInvalid(f"the record in the code is not valid: {exc}") from None
+            raise PayloadRecordInvalid("payload_record_invalid", detail=exc) from None
         return cls(batch_id, seq, total, notice, key, signature, signed)
 
     def verify(self, trusted: Mapping[bytes, Ed25519PublicKey]) -> None:
@@ -263,7 +262,7 @@ class ManifestPayload:
     def to_text(self) -> str:
         """The QR text."""
         if len(self.signature) != _SIG_LEN:
-            raise PayloadError("sign the manifest before writing it")
+            raise PayloadError("payload_manifest_unsigned")
         return MANIFEST_PREFIX + b45encode(self._bytes() + self.signature)
 
     @classmethod
@@ -281,7 +280,7 @@ class ManifestPayload:
             if not body.done():
                 raise CompactError("extra bytes after the entries")
         except (CompactError, UnicodeDecodeError) as exc:
-            raise PayloadCorrupt(f"damaged manifest: {exc}") from None
+            raise PayloadCorrupt("payload_manifest_damaged", detail=exc) from None
         return cls(batch_id, total, part, parts, tuple(entries), key, signature)
 
     def verify(self, trusted: Mapping[bytes, Ed25519PublicKey]) -> None:

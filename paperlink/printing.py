@@ -86,7 +86,7 @@ def print_batch(notices: Sequence[Notice], private: Ed25519PrivateKey, *, batch_
         wanted = set(only)
         missing = sorted(wanted - {n.notice_id for n in notices})
         if missing:
-            raise UnknownNoticeId(f"not in the file: {', '.join(missing)}")
+            raise UnknownNoticeId("print_unknown_ids", ids=", ".join(missing))
     specs = sheet_specs(notices, batch_id, private, wanted)
     cover = None if wanted is not None else cover_spec(notices, batch_id, printed_on, private)
     pdf = render_pdf(cover, specs, layout or Layout())
@@ -103,9 +103,8 @@ def self_test(pdf: bytes, cover: CoverSpec | None, specs: Sequence[SheetSpec],
         cover_pages = _cover_page_count(pdf) - len(specs)
         read = [code.text for number in range(1, cover_pages + 1) for code in decode(next(pages), number)]
         if set(read) != set(cover.manifest_qr_texts):  # a long part's continuation page repeats its code
-            raise SelfTestFailed(f"self-test failed for the cover of batch {cover.batch_id}: "
-                                 f"{len(set(read) & set(cover.manifest_qr_texts))} of {len(cover.manifest_qr_texts)} "
-                                 "manifest codes read back; no PDF was written")
+            raise SelfTestFailed("print_selftest_cover", batch_id=cover.batch_id,
+                                 read=len(set(read) & set(cover.manifest_qr_texts)), total=len(cover.manifest_qr_texts))
     for index, (image, spec) in enumerate(zip(pages, specs, strict=False)):
         _check_sheet(image, spec, trusted, cover_pages + index + 1)
         if progress:
@@ -123,19 +122,18 @@ def _cover_page_count(pdf: bytes) -> int:
 
 
 def _check_sheet(image: object, spec: SheetSpec, trusted: Mapping[bytes, Ed25519PublicKey], page: int) -> None:
-    where = f"notice {spec.notice.notice_id} (sheet {spec.seq}/{spec.total}, PDF page {page})"
+    where = {"notice_id": spec.notice.notice_id, "seq": spec.seq, "total": spec.total, "page": page}
     texts = [code.text for code in decode(image, page)]
     if sorted(texts) != sorted(spec.qr_texts):
-        raise SelfTestFailed(f"self-test failed for {where}: the printed QR code could not be read back "
-                             f"({len(texts)} of {len(spec.qr_texts)} codes read); no PDF was written")
+        raise SelfTestFailed("print_selftest_unread", **where, read=len(texts), codes=len(spec.qr_texts))
     try:
         payloads = [SheetPayload.from_text(text) for text in texts]
         for payload in payloads:
             payload.verify(trusted)
     except PayloadError as exc:
-        raise SelfTestFailed(f"self-test failed for {where}: {exc}; no PDF was written") from None
+        raise SelfTestFailed("print_selftest_payload", **where, detail=exc) from None
     if any(p.notice != spec.notice or p.seq != spec.seq or p.batch_id != spec.batch_id for p in payloads):
-        raise SelfTestFailed(f"self-test failed for {where}: the code decodes to another record; no PDF was written")
+        raise SelfTestFailed("print_selftest_mismatch", **where)
 
 
 def write_pdf(result: PrintResult, path: str | os.PathLike[str]) -> None:

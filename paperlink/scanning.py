@@ -1,7 +1,9 @@
 """Turning scanned pages into verified notices: decode every page, parse and verify every code.
 
 `scan_paths` yields one `ScanItem` per notice code found, per manifest found and per page where no
-code could be read, so the command line and the entry screen report the same facts.
+code could be read, so the command line and the entry screen report the same facts. What is wrong with an
+item is a `PaperlinkError` (`ScanItem.problem`): the command line prints its English message, the entry
+screen decides by its code (see paperlink.web.texts).
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from paperlink.decode import decode
+from paperlink.errors import PaperlinkError
 from paperlink.pages import ScanInputError, pages_of
 from paperlink.payload import (
     MANIFEST_PREFIX,
@@ -22,6 +26,16 @@ from paperlink.payload import (
     SheetPayload,
     UnknownKey,
 )
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+
+class NoCodeFound(PaperlinkError):
+    """A page was read, but no QR code could be found on it."""
+
+    def __init__(self) -> None:
+        super().__init__("scan_no_code")
 
 
 @dataclass(frozen=True)
@@ -33,8 +47,18 @@ class ScanItem:
     sheet: SheetPayload | None = None
     manifest: ManifestPayload | None = None
     verified: bool = False
-    error: str | None = None
+    problem: PaperlinkError | None = None
     text: str | None = None
+
+    @property
+    def error(self) -> str | None:
+        """What is wrong with the item, in English (None when nothing is): `problem`'s message."""
+        return None if self.problem is None else self.problem.message("en")
+
+    @property
+    def error_code(self) -> str | None:
+        """The message code of `problem` (None when nothing is wrong): what the ledger and the screen go by."""
+        return None if self.problem is None else self.problem.code
 
     def to_json(self) -> dict[str, object]:
         """The `scan --json` object of this item."""
@@ -52,13 +76,12 @@ class ScanItem:
         return out
 
 
-def _verify(payload: SheetPayload | ManifestPayload, trusted: Mapping[bytes, Ed25519PublicKey]) -> str | None:
+def _verify(payload: SheetPayload | ManifestPayload,
+            trusted: Mapping[bytes, Ed25519PublicKey]) -> UnknownKey | BadSignature | None:
     try:
         payload.verify(trusted)
-    except UnknownKey as exc:
-        return f"unknown key: {exc}"
-    except BadSignature as exc:
-        return f"signature check failed: {exc}"
+    except (UnknownKey, BadSignature) as exc:
+        return exc
     return None
 
 
@@ -68,31 +91,39 @@ def interpret(text: str, source: str, page: int, trusted: Mapping[bytes, Ed25519
         if text.startswith(MANIFEST_PREFIX):
             manifest = ManifestPayload.from_text(text)
             problem = _verify(manifest, trusted)
-            return ScanItem(source, page, manifest=manifest, verified=problem is None, error=problem, text=text)
+            return ScanItem(source, page, manifest=manifest, verified=problem is None, problem=problem, text=text)
         sheet = SheetPayload.from_text(text)
     except PayloadError as exc:
-        return ScanItem(source, page, error=str(exc), text=text)
+        return ScanItem(source, page, problem=exc, text=text)
     problem = _verify(sheet, trusted)
-    return ScanItem(source, page, sheet=sheet, verified=problem is None, error=problem, text=text)
+    return ScanItem(source, page, sheet=sheet, verified=problem is None, problem=problem, text=text)
 
 
-def scan_paths(paths: Iterable[str | os.PathLike[str]], trusted: Mapping[bytes, Ed25519PublicKey],
-               dpi: int | None = None) -> Iterator[ScanItem]:
-    """Every code on every page of every file; a page without a code, or an unreadable file, as an error item.
+def scan_pages(paths: Iterable[str | os.PathLike[str]], trusted: Mapping[bytes, Ed25519PublicKey],
+               dpi: int | None = None) -> Iterator[tuple[ScanItem, Image.Image | None]]:
+    """Every code on every page of every file, each with the image of its page (None where no page was read).
 
-    `dpi` forces the PDF rendering resolution (None: chosen per page, see pages.py).
+    A page without a code, or an unreadable file, is an item with its problem. `dpi` forces the PDF
+    rendering resolution (None: chosen per page, see pages.py).
     """
     for path in paths:
         source = str(path)
         try:
             for page in pages_of(path, dpi):
                 if page.image is None:
-                    yield ScanItem(source, page.number, error=page.error)
+                    yield ScanItem(source, page.number, problem=page.problem), None
                     continue
                 codes = decode(page.image, page.number)
                 if not codes:
-                    yield ScanItem(source, page.number, error="no QR code could be read on this page")
+                    yield ScanItem(source, page.number, problem=NoCodeFound()), page.image
                 for code in codes:
-                    yield interpret(code.text, source, page.number, trusted)
+                    yield interpret(code.text, source, page.number, trusted), page.image
         except ScanInputError as exc:
-            yield ScanItem(source, 0, error=str(exc))
+            yield ScanItem(source, 0, problem=exc), None
+
+
+def scan_paths(paths: Iterable[str | os.PathLike[str]], trusted: Mapping[bytes, Ed25519PublicKey],
+               dpi: int | None = None) -> Iterator[ScanItem]:
+    """Every code on every page of every file (see `scan_pages`), without the page images."""
+    for item, _image in scan_pages(paths, trusted, dpi):
+        yield item

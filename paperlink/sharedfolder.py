@@ -24,10 +24,10 @@ from paperlink.atomicfile import atomic_write_bytes, free_name, move_into
 from paperlink.dataformat import dumps_notices, parse_jsonl
 from paperlink.errors import DataFileError
 from paperlink.failpoints import failpoint
-from paperlink.ledger import Ledger
+from paperlink.ledger import Ledger, Transport
 from paperlink.notice import Notice
 from paperlink.payload import new_batch_id
-from paperlink.transport import Manifest, TransportError, import_batch, sign_manifest
+from paperlink.transport import Manifest, TransportError, already_imported, import_batch, sign_manifest
 
 MANIFEST_SUFFIX = ".manifest.json"
 DATA_SUFFIX = ".jsonl"
@@ -38,15 +38,32 @@ def send(notices: Sequence[Notice], folder: str | os.PathLike[str], private: Ed2
     """Deliver a batch into the shared folder (data file first, manifest last, both atomic)."""
     target = Path(folder)
     if not target.is_dir():
-        raise TransportError(f"{target}: the shared folder does not exist")
+        raise TransportError("folder_missing", folder=target)
     batch_id = batch_id or new_batch_id(dt.date.today())
     data = dumps_notices(notices)
     name = f"{batch_id}{DATA_SUFFIX}"
     manifest = sign_manifest(batch_id, name, data, len(notices), private)
     if (target / f"{batch_id}{MANIFEST_SUFFIX}").exists():
-        raise TransportError(f"batch {batch_id} is already in {target}")
+        raise TransportError("folder_batch_present", batch_id=batch_id, folder=target)
     atomic_write_bytes(target / name, data)
     atomic_write_bytes(target / f"{batch_id}{MANIFEST_SUFFIX}", manifest.to_bytes())
+    return manifest
+
+
+SENT_ACTION = "line.sent"
+"""The audit action of a batch delivered into the shared folder (subject: the batch id)."""
+
+
+def send_batch(ledger: Ledger, notices: Sequence[Notice], folder: str | os.PathLike[str], private: Ed25519PrivateKey,
+               batch_id: str | None, clerk: str) -> Manifest:
+    """Deliver a batch into the shared folder (`send`) and audit it as `clerk`, as `bundle.write_bundle` does.
+
+    TransportError (no such folder, the batch is there already) or OSError before anything is recorded.
+    """
+    manifest = send(notices, folder, private, batch_id)
+    with ledger.transaction():
+        ledger.audit(clerk, SENT_ACTION, manifest.batch_id, count=manifest.count, folder=str(Path(folder)),
+                     sha256=manifest.sha256)
     return manifest
 
 
@@ -77,7 +94,7 @@ class Receiver:
     def __post_init__(self) -> None:
         self.folder = Path(self.folder)
         if not self.folder.is_dir():
-            raise TransportError(f"{self.folder}: the shared folder does not exist")
+            raise TransportError("folder_missing", folder=self.folder)
         for sub in ("done", "quarantine"):
             (self.folder / sub).mkdir(exist_ok=True)
 
@@ -97,18 +114,19 @@ class Receiver:
             manifest = Manifest.from_bytes(manifest_path.read_bytes(), name)
             manifest.verify(self.trusted, name)
             if manifest.batch_id != batch_guess or manifest.file_name != f"{batch_guess}{DATA_SUFFIX}":
-                raise TransportError(f"{name}: names batch {manifest.batch_id} / {manifest.file_name}")
+                raise TransportError("folder_manifest_names", name=name, batch_id=manifest.batch_id,
+                                     file_name=manifest.file_name)
             data_path = self.folder / manifest.file_name
             if not data_path.exists() and self._already_done(manifest):
                 self._move([manifest_path], "done")  # a receiver stopped between its two moves
                 return Received(name, "duplicate", manifest.batch_id, manifest.count)
             if not data_path.exists():
-                raise TransportError(f"{name}: its data file {manifest.file_name} is missing")
+                raise TransportError("folder_data_missing", name=name, file_name=manifest.file_name)
             data = data_path.read_bytes()
             manifest.check_data(data, manifest.file_name)
             notices = parse_jsonl(data, manifest.file_name)
             failpoint("line.before-import")
-            result = import_batch(self.ledger, manifest, notices, "line", self.actor)
+            result = import_batch(self.ledger, manifest, notices, Transport.LINE, self.actor)
             failpoint("line.after-import")
         except (TransportError, DataFileError) as exc:
             reason = str(exc) if isinstance(exc, TransportError) else "; ".join(str(p) for p in exc.problems[:20])
@@ -120,8 +138,7 @@ class Receiver:
         return Received(name, result.outcome, result.batch_id, result.count)
 
     def _already_done(self, manifest: Manifest) -> bool:
-        row = self.ledger.db.execute("SELECT data_sha256 FROM batches WHERE batch_id = ?", (manifest.batch_id,)).fetchone()
-        return row is not None and row["data_sha256"] == manifest.sha256 and (self.folder / "done" / manifest.file_name).exists()
+        return already_imported(self.ledger, manifest) and (self.folder / "done" / manifest.file_name).exists()
 
     def _strays(self) -> list[Received]:
         """Data files whose manifest never came, and files that are no part of any batch."""

@@ -24,17 +24,15 @@ from reportlab.pdfbase.pdfmetrics import stringWidth  # type: ignore[import-unty
 from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 from reportlab.platypus import Paragraph, Table, TableStyle  # type: ignore[import-untyped]
 
-from paperlink.codetables import tables
-from paperlink.dates import to_wareki
 from paperlink.errors import PaperlinkError
-from paperlink.fields import BEFORE_KEYS, FIELDS, FieldSpec, Value
+from paperlink.fields import BEFORE_KEYS, FIELDS
 from paperlink.fonts import ENV_VAR, UnprintableCharacter, japanese_font, missing_glyphs
+from paperlink.labels import date_text, display_value, field_label
 from paperlink.notice import Notice
 
 TITLE = "外国人住民に係る住民票記載事項通知"
 COVER_TITLE = "通知書 送付票（バッチ表紙）"
 CAUTION = "取扱注意（個人情報）"
-EMPTY = "―"
 STAMPS = ("受付", "入力", "審査")
 QUIET_MODULES = 4
 MIN_MODULE_MM = 0.6
@@ -227,41 +225,6 @@ def _draw_band(c: Any, band: _Band, x: float, y: float, font: str) -> None:
 # -- text helpers -------------------------------------------------------------------------------------
 
 
-def date_text(value: dt.date) -> str:
-    """A date as printed: 西暦 with 和暦 in brackets, e.g. 2026-11-26（令和8年11月26日）."""
-    return f"{value.isoformat()}（{to_wareki(value)}）"
-
-
-_SEX = {"M": "男", "F": "女"}
-
-
-def display_value(key: str, value: Value | None) -> str:
-    """An item's value as the clerk reads it: Japanese labels for codes, dates in 西暦（和暦）, ― when empty."""
-    if value is None:
-        return EMPTY
-    if isinstance(value, dt.date):
-        return date_text(value)
-    t = tables()
-    if key == "event" and value in t.events:
-        return t.events[value].label
-    if key == "category" and value in t.categories:
-        return t.categories[value].label
-    if key == "card_kind" and value in t.card_kinds:
-        return t.card_kinds[value].label
-    if key == "sex":
-        return _SEX.get(value, value)
-    return value
-
-
-def item_label(spec: FieldSpec, notice: Notice) -> str:
-    """An item's label on the sheet (the period item takes its category's name, e.g. 上陸期間)."""
-    if spec.key == "period_of_stay":
-        category = tables().categories.get(notice.category)
-        if category is not None and category.period_label:
-            return category.period_label
-    return spec.label
-
-
 def _spaced(c: Any, text: str, x: float, y: float, font: str, size: float, cell: float) -> float:
     """Draw text one character per fixed-width cell (a monospace look; a hyphen gets half a cell)."""
     c.setFont(font, size)
@@ -328,7 +291,7 @@ def _sheet_rows(spec: SheetSpec, font: str, size: float) -> tuple[list[list[Any]
         check = _para(spec.field_checks.get(key, ""), font, size, SHEET_COLUMNS[3], 1)
         if key in before:
             changed.append(len(rows))
-        rows.append([_para(item_label(field, notice), font, size, SHEET_COLUMNS[0]), value, old, check])
+        rows.append([_para(field_label(field, notice), font, size, SHEET_COLUMNS[0]), value, old, check])
     return rows, changed
 
 
@@ -462,8 +425,7 @@ def _fit_table(spec: SheetSpec, font: str, top: float, bottom: float) -> Table:
         _, height = table.wrap(WIDTH, top - bottom)
         if height <= top - bottom:
             return table
-    raise SheetTooLarge(f"notice {spec.notice.notice_id}: its items do not fit on one sheet even at "
-                        f"{FONT_STEPS[-1][0]:g} pt; nothing was printed")
+    raise SheetTooLarge("sheet_too_large", notice_id=spec.notice.notice_id, size=f"{FONT_STEPS[-1][0]:g}")
 
 
 def _legend(c: Any, font: str, y: float, any_changed: bool) -> None:
@@ -483,8 +445,8 @@ def _check_glyphs(spec: SheetSpec) -> None:
         missing = missing_glyphs(value)
         if missing:
             chars = ", ".join(f"'{ch}' (U+{ord(ch):04X})" for ch in missing)
-            raise UnprintableCharacter(f"notice {spec.notice.notice_id}: {key}: the print font has no glyph for "
-                                       f"{chars}; set {ENV_VAR} to a font that has it (e.g. IPAmj明朝); nothing was printed")
+            raise UnprintableCharacter("sheet_unprintable_char", notice_id=spec.notice.notice_id, field=key, chars=chars,
+                                       env_var=ENV_VAR)
 
 
 def _draw_sheet(c: Any, spec: SheetSpec, layout: Layout, font: str) -> None:
@@ -550,7 +512,7 @@ def _paginate(table: Table, first: float, rest: float) -> list[Table]:
             return [*parts, table]
         split = table.split(WIDTH, height)
         if len(split) < 2:
-            raise SheetTooLarge("the cover list cannot be split into pages")
+            raise SheetTooLarge("sheet_cover_split")
         parts.append(split[0])
         table = split[1]
         height = rest

@@ -18,7 +18,7 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from paperlink.errors import PaperlinkError
 from paperlink.failpoints import failpoint
 from paperlink.keys import key_id
-from paperlink.ledger import Ledger, now
+from paperlink.ledger import Channel, Ledger, NoticeState, Transport, VerificationMethod, now, store
 from paperlink.notice import Notice, canonical_json
 
 MANIFEST_FORMAT = "paperlink-batch-manifest"
@@ -41,7 +41,7 @@ _FILE_KEYS = {"name", "size", "sha256", "count"}
 def check_batch_id(batch_id: str) -> str:
     """The batch id if it is safe as a file name (A–Z, 0–9, '-', at most 40); TransportError otherwise."""
     if not _BATCH_ID.match(batch_id):
-        raise TransportError(f"'{batch_id}' is not a batch id (upper-case letters, digits and '-', at most 40)")
+        raise TransportError("transport_batch_id", batch_id=batch_id)
     return batch_id
 
 
@@ -81,45 +81,45 @@ class Manifest:
             if not isinstance(obj, dict) or set(obj) != _KEYS or not isinstance(obj["files"], list) \
                     or any(not isinstance(f, dict) or set(f) != _FILE_KEYS for f in obj["files"]):
                 if isinstance(obj, dict) and obj.get("format") == MANIFEST_FORMAT and obj.get("version") != 1:
-                    raise TransportError(f"{name}: manifest version {obj.get('version')} is not supported")
-                raise TransportError(f"{name}: the manifest is damaged or incomplete (unexpected structure)")
+                    raise TransportError("transport_manifest_version", name=name, version=obj.get("version"))
+                raise TransportError("transport_manifest_structure", name=name)
             if obj.get("format") != MANIFEST_FORMAT:
-                raise TransportError(f"{name}: not a paperlink batch manifest")
+                raise TransportError("transport_not_manifest", name=name)
             if obj.get("version") != MANIFEST_VERSION:
-                raise TransportError(f"{name}: manifest version {obj.get('version')} is not supported")
+                raise TransportError("transport_manifest_version", name=name, version=obj.get("version"))
             (entry,) = obj["files"]
             values = (obj["batch_id"], obj["created"], entry["name"], entry["size"], entry["sha256"], entry["count"],
                       obj["key_id"], obj["signature"])
             types = (str, str, str, int, str, int, str, str)
             if any(type(v) is not t for v, t in zip(values, types, strict=True)):
-                raise TransportError(f"{name}: the manifest is damaged or incomplete (a field has the wrong type)")
+                raise TransportError("transport_manifest_types", name=name)
             check_batch_id(obj["batch_id"])
             return cls(*values)
         except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, TransportError):
                 raise
-            raise TransportError(f"{name}: the manifest is damaged or incomplete ({exc})") from None
+            raise TransportError("transport_manifest_damaged", name=name, detail=exc) from None
 
     def verify(self, trusted: Mapping[bytes, Ed25519PublicKey], name: str = "manifest") -> None:
         """TransportError unless a trusted key signed exactly this manifest."""
         if not self.signature:
-            raise TransportError(f"{name}: the manifest is not signed")
+            raise TransportError("transport_unsigned", name=name)
         try:
             public = trusted[bytes.fromhex(self.key_id)]
         except (KeyError, ValueError):
-            raise TransportError(f"{name}: signed by key {self.key_id}, which this PC does not trust") from None
+            raise TransportError("transport_unknown_key", name=name, key_id=self.key_id) from None
         try:
             public.verify(base64.b64decode(self.signature, validate=True),
                           canonical_json(self.unsigned()).encode("utf-8"))
         except (InvalidSignature, ValueError):
-            raise TransportError(f"{name}: the signature does not match (altered manifest)") from None
+            raise TransportError("transport_bad_signature", name=name) from None
 
     def check_data(self, data: bytes, name: str) -> None:
         """TransportError unless `data` is exactly the file the manifest describes."""
         if len(data) != self.size:
-            raise TransportError(f"{name}: {len(data)} bytes, the manifest says {self.size} (incomplete or altered)")
+            raise TransportError("transport_size", name=name, size=len(data), expected=self.size)
         if hashlib.sha256(data).hexdigest() != self.sha256:
-            raise TransportError(f"{name}: the SHA-256 does not match the manifest (altered)")
+            raise TransportError("transport_sha256", name=name)
 
 
 def sign_manifest(batch_id: str, file_name: str, data: bytes, count: int, private: Ed25519PrivateKey) -> Manifest:
@@ -140,36 +140,36 @@ class ImportResult:
     count: int
 
 
-def import_batch(ledger: Ledger, manifest: Manifest, notices: Sequence[Notice], transport: str, actor: str,
-                 extra: Any = None) -> ImportResult:
+def import_batch(ledger: Ledger, manifest: Manifest, notices: Sequence[Notice], transport: Transport | str,
+                 actor: str, extra: Callable[[Ledger], None] | None = None) -> ImportResult:
     """Import a verified batch in one transaction (see the module docstring). `extra(ledger)` runs inside it."""
+    how = Transport(transport)
     if len(notices) != manifest.count:
-        raise TransportError(f"{manifest.file_name}: {len(notices)} notices, the manifest says {manifest.count}")
+        raise TransportError("transport_count", name=manifest.file_name, count=len(notices), expected=manifest.count)
     with ledger.transaction():
-        existing = ledger.db.execute("SELECT data_sha256 FROM batches WHERE batch_id = ?",
-                                     (manifest.batch_id,)).fetchone()
+        existing = store.batch(ledger, manifest.batch_id)
         if existing is not None:
-            if existing["data_sha256"] != manifest.sha256:
-                raise TransportError(f"batch {manifest.batch_id} was imported before with other data")
-            ledger.audit(actor, f"{transport}.duplicate", manifest.batch_id, sha256=manifest.sha256)
+            if existing.data_sha256 != manifest.sha256:
+                raise TransportError("transport_other_data", batch_id=manifest.batch_id)
+            ledger.audit(actor, f"{how.value}.duplicate", manifest.batch_id, sha256=manifest.sha256)
             if extra is not None:
                 extra(ledger)
             return ImportResult("duplicate", manifest.batch_id, len(notices))
-        stamp = now()
-        ledger.db.execute("INSERT INTO batches (batch_id, transport, total, key_id, registered_at, registered_by,"
-                          " manifest_seen, data_sha256) VALUES (?,?,?,?,?,?,1,?)",
-                          (manifest.batch_id, transport, len(notices), manifest.key_id, stamp, actor, manifest.sha256))
+        store.register_batch(ledger, manifest.batch_id, how, len(notices), manifest.key_id, actor, manifest_seen=True,
+                             data_sha256=manifest.sha256)
+        method = VerificationMethod(Channel(how.value).value)
         for seq, notice in enumerate(notices, start=1):
-            cursor = ledger.db.execute(
-                "INSERT INTO notices (batch_id, seq, notice_id, record_json, digest, state, verified, updated_at)"
-                " VALUES (?,?,?,?,?, 'confirmed', 1, ?)",
-                (manifest.batch_id, seq, notice.notice_id, notice.canonical_json(), notice.digest(), stamp))
-            ledger.db.execute("INSERT INTO verifications (notice_row, method, entered_by, verified_by, verified_at)"
-                              " VALUES (?, ?, NULL, ?, ?)", (cursor.lastrowid, transport, f"key:{manifest.key_id}",
-                                                             stamp))
-        failpoint(f"{transport}.in-transaction")
-        ledger.audit(actor, f"{transport}.imported", manifest.batch_id, count=len(notices), sha256=manifest.sha256,
+            pk = store.add_notice(ledger, manifest.batch_id, seq, NoticeState.CONFIRMED, record=notice, verified=True)
+            store.add_verification(ledger, pk, method, f"key:{manifest.key_id}")
+        failpoint(f"{how.value}.in-transaction")
+        ledger.audit(actor, f"{how.value}.imported", manifest.batch_id, count=len(notices), sha256=manifest.sha256,
                      key_id=manifest.key_id)
         if extra is not None:
             extra(ledger)
     return ImportResult("imported", manifest.batch_id, len(notices))
+
+
+def already_imported(ledger: Ledger, manifest: Manifest) -> bool:
+    """Whether the ledger holds this manifest's batch with exactly this data (imported before)."""
+    found = store.batch(ledger, manifest.batch_id)
+    return found is not None and found.data_sha256 == manifest.sha256

@@ -16,7 +16,8 @@ import secrets
 from dataclasses import dataclass
 
 from paperlink.errors import PaperlinkError
-from paperlink.ledger import Ledger, now
+from paperlink.ledger import Ledger, accounts
+from paperlink.ledger.accounts import AccountRow
 
 ROLES = {"entry": "入力", "review": "審査", "admin": "管理"}
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
@@ -62,9 +63,8 @@ def check_password(password: str, stored: str) -> bool:
     return scheme == "scrypt" and hmac.compare_digest(actual, expected)
 
 
-def _user(row: object) -> User:
-    r = row  # sqlite3.Row
-    return User(r["login"], r["display_name"], frozenset(filter(None, r["roles"].split(","))), bool(r["active"]))  # type: ignore[index]
+def _user(row: AccountRow) -> User:
+    return User(row.login, row.display_name, row.roles, row.active)
 
 
 def add_user(ledger: Ledger, login: str, display_name: str, roles: set[str] | frozenset[str], password: str,
@@ -72,26 +72,25 @@ def add_user(ledger: Ledger, login: str, display_name: str, roles: set[str] | fr
     """Create an account; UserError with the reason if the login, roles or password are not acceptable."""
     login = login.strip().lower()
     if not _LOGIN.match(login):
-        raise UserError(f"login '{login}' must be 2–32 lower-case letters, digits, '.', '_' or '-'")
+        raise UserError("user_login_format", login=login)
     unknown = set(roles) - set(ROLES)
     if unknown or not roles:
-        raise UserError(f"roles must be some of {', '.join(ROLES)} (got {', '.join(sorted(roles)) or 'none'})")
+        raise UserError("user_roles", roles=", ".join(ROLES), got=", ".join(sorted(roles)) or "none")
     if len(password) < MIN_PASSWORD:
-        raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+        raise UserError("user_password_short", min=MIN_PASSWORD)
     if not display_name.strip():
-        raise UserError("a display name is required")
+        raise UserError("user_display_name")
     with ledger.transaction():
-        if ledger.db.execute("SELECT 1 FROM users WHERE login = ?", (login,)).fetchone():
-            raise UserError(f"login '{login}' exists already")
-        ledger.db.execute("INSERT INTO users (login, display_name, roles, password_hash, created_at) VALUES (?,?,?,?,?)",
-                          (login, display_name.strip(), ",".join(sorted(roles)), hash_password(password), now()))
+        if accounts.account(ledger, login) is not None:
+            raise UserError("user_exists", login=login)
+        accounts.add_account(ledger, login, display_name.strip(), frozenset(roles), hash_password(password))
         ledger.audit(actor, "user.added", login, roles=sorted(roles), display_name=display_name.strip())
     return User(login, display_name.strip(), frozenset(roles), True)
 
 
 def get_user(ledger: Ledger, login: str) -> User | None:
     """The active or inactive account with this login."""
-    row = ledger.db.execute("SELECT * FROM users WHERE login = ?", (login.strip().lower(),)).fetchone()
+    row = accounts.account(ledger, login.strip().lower())
     return _user(row) if row else None
 
 
@@ -106,10 +105,7 @@ class LoginThrottled(UserError):
 def recent_failures(ledger: Ledger, login: str, minutes: int = LOCK_MINUTES) -> int:
     """Failed logins for `login` in the last `minutes` since its last success."""
     since = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)).replace(microsecond=0).isoformat()
-    last_ok = ledger.db.execute("SELECT MAX(at) FROM audit WHERE actor = ? AND action = 'login.ok'", (login,)).fetchone()[0]
-    rows = ledger.db.execute("SELECT COUNT(*) FROM audit WHERE actor = ? AND action = 'login.failed' AND at >= ?"
-                             " AND at > ?", (login, since, last_ok or "")).fetchone()
-    return int(rows[0])
+    return ledger.recent_actions(login, "login.failed", since, reset_action="login.ok")
 
 
 def authenticate(ledger: Ledger, login: str, password: str) -> User | None:
@@ -122,9 +118,9 @@ def authenticate(ledger: Ledger, login: str, password: str) -> User | None:
     if recent_failures(ledger, name) >= MAX_FAILURES:
         with ledger.transaction():
             ledger.audit(name or "?", "login.locked", "session")
-        raise LoginThrottled(f"too many failed logins for '{name}': try again in {LOCK_MINUTES} minutes")
-    row = ledger.db.execute("SELECT * FROM users WHERE login = ?", (name,)).fetchone()
-    ok = row is not None and bool(row["active"]) and check_password(password, row["password_hash"])
+        raise LoginThrottled("user_throttled", login=name, minutes=LOCK_MINUTES)
+    row = accounts.account(ledger, name)
+    ok = row is not None and row.active and check_password(password, row.password_hash)
     with ledger.transaction():
         ledger.audit(login.strip().lower() or "?", "login.ok" if ok else "login.failed", "session")
     return _user(row) if ok and row is not None else None
@@ -132,16 +128,16 @@ def authenticate(ledger: Ledger, login: str, password: str) -> User | None:
 
 def list_users(ledger: Ledger) -> list[User]:
     """Every account, by login."""
-    return [_user(r) for r in ledger.query("SELECT * FROM users ORDER BY login")]
+    return [_user(r) for r in accounts.accounts(ledger)]
 
 
 def set_active(ledger: Ledger, login: str, active: bool, actor: str) -> User:
     """Deactivate (a clerk who left; their name stays in the log) or reactivate an account."""
     user = get_user(ledger, login)
     if user is None:
-        raise UserError(f"no account '{login}'")
+        raise UserError("user_unknown", login=login)
     with ledger.transaction():
-        ledger.db.execute("UPDATE users SET active = ? WHERE login = ?", (int(active), user.login))
+        accounts.set_account_active(ledger, user.login, active)
         ledger.audit(actor, "user.activated" if active else "user.deactivated", user.login)
     return User(user.login, user.display_name, user.roles, active)
 
@@ -150,9 +146,9 @@ def set_password(ledger: Ledger, login: str, password: str, actor: str) -> None:
     """Give an account a new password (the old one stops working at once)."""
     user = get_user(ledger, login)
     if user is None:
-        raise UserError(f"no account '{login}'")
+        raise UserError("user_unknown", login=login)
     if len(password) < MIN_PASSWORD:
-        raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+        raise UserError("user_password_short", min=MIN_PASSWORD)
     with ledger.transaction():
-        ledger.db.execute("UPDATE users SET password_hash = ? WHERE login = ?", (hash_password(password), user.login))
+        accounts.set_password_hash(ledger, user.login, hash_password(password))
         ledger.audit(actor, "user.password_set", user.login)

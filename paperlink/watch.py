@@ -21,8 +21,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from paperlink.atomicfile import move_into
 from paperlink.errors import PaperlinkError
 from paperlink.failpoints import failpoint
-from paperlink.intake import IntakeResult, record_items
-from paperlink.ledger import Ledger, now
+from paperlink.intake import IntakeResult, capture_scans
+from paperlink.ledger import Channel, Ledger
+from paperlink.ledger.registers import add_scanned_file, scanned_file
+from paperlink.ledger.schema import ScanFileOutcome
 from paperlink.scanning import scan_paths
 
 SKIPPED_SUFFIXES = (".part", ".tmp", ".crdownload", ".reason.txt")
@@ -86,28 +88,26 @@ class ScanFolder:
         """Import one file (or recognise it as already imported) and move it out of the folder."""
         data = path.read_bytes()
         sha = hashlib.sha256(data).hexdigest()
-        done = self.ledger.query("SELECT outcome, processed_at FROM scanned_files WHERE sha256 = ?", (sha,))
-        if done:
+        done = scanned_file(self.ledger, sha)
+        if done is not None:
             target = self._move(path, "done")
-            return FileOutcome(path.name, target, "duplicate",
-                               reason=f"already imported on {done[0]['processed_at']}")
+            return FileOutcome(path.name, target, "duplicate", reason=f"already imported on {done.processed_at}")
         verdict: dict[str, str | None] = {}
 
         def remember_file(results: list[IntakeResult]) -> None:
-            problems = [f"p.{r.page}: {r.message}" for r in results if r.outcome in ("rejected", "conflict", "foreign")]
-            verdict["outcome"] = "failed" if problems or not results else "done"
+            problems = [f"p.{r.page}: {r.message}" for r in results if not r.accepted]
+            outcome = ScanFileOutcome.FAILED if problems or not results else ScanFileOutcome.DONE
+            verdict["outcome"] = outcome.value
             verdict["reason"] = "; ".join(problems) if problems else None
-            self.ledger.db.execute("INSERT INTO scanned_files (sha256, name, size, processed_at, outcome, reason)"
-                                   " VALUES (?,?,?,?,?,?)", (sha, path.name, len(data), now(), verdict["outcome"],
-                                                            verdict["reason"]))
-            self.ledger.audit(self.actor, f"scan_folder.{verdict['outcome']}", path.name, sha256=sha,
+            add_scanned_file(self.ledger, sha, path.name, len(data), outcome, verdict["reason"])
+            self.ledger.audit(self.actor, f"scan_folder.{outcome.value}", path.name, sha256=sha,
                               reason=verdict["reason"])
 
-        results = tuple(record_items(self.ledger, scan_paths([path], self.trusted), "folder", self.actor,
+        results = tuple(capture_scans(self.ledger, scan_paths([path], self.trusted), Channel.FOLDER, self.actor,
                                      then=remember_file))
         outcome, reason = str(verdict["outcome"]), verdict["reason"]
         failpoint("scan_folder.before-move")
-        if outcome == "failed":
+        if outcome == ScanFileOutcome.FAILED:
             target = self._move(path, "failed")
             target.with_name(target.name + ".reason.txt").write_text((reason or "nothing was read") + "\n", "utf-8")
         else:

@@ -39,8 +39,7 @@ def normalise_wedge(typed: str) -> str:
     """The exact QR text from what a keyboard-wedge scanner typed (see the module docstring)."""
     text = typed.strip("\r\n\t")  # not spaces: a space is a base45 character
     if _has_kana(text.replace("ー", "").replace("・", "")):
-        raise WedgeInputError("日本語入力（IME）がオンのまま読み取られました。半角/全角キーで IME をオフにしてから、"
-                              "もう一度読み取ってください。")
+        raise WedgeInputError("wedge_ime")
     text = unicodedata.normalize("NFKC", text.translate(_IME_PUNCTUATION)).upper()
     head = text[:4]
     if len(head) == 4 and head[:2] in PREFIXES and head[2].isdigit():
@@ -51,6 +50,5 @@ def normalise_wedge(typed: str) -> str:
     bad = sorted({ch for ch in text if ch not in ALPHABET})
     if bad:
         shown = " ".join(repr(ch) for ch in bad[:5])
-        raise WedgeInputError(f"読み取った文字列に QR コードにない文字 {shown} があります。スキャナーの設定"
-                              "（キーボード配列・大文字小文字）を確認して、もう一度読み取ってください。")
+        raise WedgeInputError("wedge_bad_chars", chars=shown)
     return text

@@ -96,6 +96,21 @@ def sample_notices() -> list:  # type: ignore[type-arg]
     return generate(SampleOptions(count=200, seed=3, notice_date=dt.date(2026, 11, 26)))
 
 
+SLOW_KINDS = ("browser", "fuzz", "crash")
+"""Markers that always imply `slow`: the fast loop (`./dev test -m "not slow"`) leaves these tests out."""
+BROWSER_DIR = Path(__file__).resolve().parent / "browser"
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test under tests/browser is `browser`; every `browser`, `fuzz` or `crash` test is also `slow`."""
+    for item in items:
+        if BROWSER_DIR in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+        if any(item.get_closest_marker(kind) for kind in SLOW_KINDS) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
     """Print how many generated inputs each fuzz target ran (issue: 'print the counts')."""
     import sys

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import unicodedata
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -78,6 +79,7 @@ def test_every_normaliser_is_idempotent_or_refuses(text: str, index: int) -> Non
     assert again == value
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(raw=st.dictionaries(st.sampled_from([*KEYS, "extra"]), st.one_of(st.none(), st.text(max_size=20),
                                                                        st.integers(), st.dictionaries(st.text(max_size=5), st.text(max_size=5)))))

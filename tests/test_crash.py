@@ -26,6 +26,8 @@ from paperlink.printing import print_batch
 from paperlink.samples import SampleOptions, generate
 from tests.conftest import trusting_home
 
+pytestmark = pytest.mark.crash
+
 KEY = Ed25519PrivateKey.generate()
 NOTICES = generate(SampleOptions(count=4, seed=61, notice_date=dt.date(2026, 11, 26)))
 

@@ -23,6 +23,13 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import degrade as D  # noqa: E402
 
 SHEETS = 3
+HEAVY = {"noise", "uneven_light", "scanner", "perspective"}
+"""Degradations whose per-pixel work makes a case take half a second or more: run in the full suite only."""
+
+
+def kinds(names: list[str]) -> list[Any]:
+    """The degradation names as parameters, the HEAVY ones marked slow (left out of the fast loop)."""
+    return [pytest.param(name, marks=pytest.mark.slow) if name in HEAVY else name for name in names]
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +72,7 @@ def assert_exact(codes: list[dec.DecodedCode], batch: D.SampleBatch, sheet: int)
 # -- degraded pages -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", list(D.DEGRADATIONS))
+@pytest.mark.parametrize("kind", kinds(list(D.DEGRADATIONS)))
 def test_degraded_300_dpi_sheet_gives_back_the_exact_record(kind: str, batch, pages, boxes) -> None:
     """GIVEN a sheet rasterised at 300 dpi and degraded as `kind`
     WHEN the page is decoded with the full chain
@@ -75,9 +82,9 @@ def test_degraded_300_dpi_sheet_gives_back_the_exact_record(kind: str, batch, pa
     assert_exact(dec.decode(image, page=4), batch, sheet)
 
 
-@pytest.mark.parametrize("dpi", [150, 100])
-@pytest.mark.parametrize("kind", ["rotate_small", "rotate_90", "skew", "perspective", "blur", "jpeg", "noise",
-                                  "uneven_light", "stamp", "fold"])
+@pytest.mark.parametrize("dpi", [150, pytest.param(100, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("kind", kinds(["rotate_small", "rotate_90", "skew", "perspective", "blur", "jpeg", "noise",
+                                        "uneven_light", "stamp", "fold"]))
 def test_degraded_sheet_rescanned_at_low_dpi_still_reads(kind: str, dpi: int, batch, pages, boxes) -> None:
     """GIVEN a 300-dpi sheet degraded as `kind`, then resampled to 150 or 100 dpi
     WHEN it is decoded
@@ -118,6 +125,7 @@ def test_colour_numpy_input_is_read_like_a_gray_image(batch, pages) -> None:
 # -- webcam frames ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_webcam_frames_read_with_the_cheap_chain(batch, pages, boxes) -> None:
     """GIVEN twenty 1280x720 webcam frames of the sheets (code a third of the height, tilted, blurred, noisy)
     WHEN each is decoded with decode_frame

@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import random
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,6 +24,8 @@ from paperlink.keys import key_id
 from paperlink.payload import ManifestPayload, PayloadError, SheetPayload, manifest_texts, sheet_text
 from paperlink.samples import SampleOptions, generate
 from paperlink.wedge import WedgeInputError, normalise_wedge
+
+pytestmark = pytest.mark.fuzz
 
 EXAMPLES = int(os.environ.get("PAPERLINK_FUZZ_EXAMPLES", "1500"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)

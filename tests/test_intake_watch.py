@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from paperlink.intake import batch_status, record_item, record_items
+from paperlink.intake import capture_scan, capture_scans
 from paperlink.keys import key_id
 from paperlink.ledger import Ledger, LedgerError
+from paperlink.ledger.schema import MIGRATIONS
+from paperlink.ledger.views import batch_status
 from paperlink.printing import print_batch
 from paperlink.samples import SampleOptions, generate
 from paperlink.scanning import interpret, scan_paths
@@ -51,11 +53,11 @@ def ledger(home: Path):
 def test_ledger_schema_is_versioned_and_reopens(home: Path) -> None:
     path = home / "l.sqlite3"
     with Ledger(path) as first:
-        assert first.schema_version == 4
+        assert first.schema_version == len(MIGRATIONS)
         assert first.query("PRAGMA journal_mode")[0][0] == "wal"
         assert first.query("PRAGMA foreign_keys")[0][0] == 1
     with Ledger(path) as again:
-        assert again.schema_version == 4
+        assert again.schema_version == len(MIGRATIONS)
     db = sqlite3.connect(path)
     db.execute("PRAGMA user_version = 99")
     db.commit()
@@ -86,14 +88,14 @@ def test_a_failed_write_leaves_nothing(ledger: Ledger) -> None:
 def test_manifest_registers_the_batch_and_sheets_fill_it(ledger: Ledger, batch) -> None:
     """GIVEN the cover page WHEN scanned THEN the batch and all six notices are expected; sheets then fill them."""
     cover, *sheets = batch["pages"]
-    results = record_items(ledger, scan_paths([cover], TRUSTED), "file", "clerk1")
+    results = capture_scans(ledger, scan_paths([cover], TRUSTED), "file", "clerk1")
     assert [r.outcome for r in results] == ["registered"]
     batch_id = batch["result"].batch_id
     state = batch_status(ledger, batch_id)
     assert (state.total, state.received) == (6, 0)
     assert [nid for _, nid in state.missing] == [n.notice_id for n in NOTICES]
     for page in sheets[:4]:
-        (result,) = record_items(ledger, scan_paths([page], TRUSTED), "file", "clerk1")
+        (result,) = capture_scans(ledger, scan_paths([page], TRUSTED), "file", "clerk1")
         assert result.outcome == "new"
     state = batch_status(ledger, batch_id)
     assert state.received == 4 and [seq for seq, _ in state.missing] == [5, 6]
@@ -102,8 +104,8 @@ def test_manifest_registers_the_batch_and_sheets_fill_it(ledger: Ledger, batch) 
 
 def test_the_same_sheet_twice_is_one_notice(ledger: Ledger, batch) -> None:
     page = batch["pages"][2]
-    first = record_items(ledger, scan_paths([page], TRUSTED), "file", "clerk1")[0]
-    again = record_items(ledger, scan_paths([page], TRUSTED), "webcam", "clerk2")[0]
+    first = capture_scans(ledger, scan_paths([page], TRUSTED), "file", "clerk1")[0]
+    again = capture_scans(ledger, scan_paths([page], TRUSTED), "webcam", "clerk2")[0]
     assert (first.outcome, again.outcome) == ("new", "duplicate")
     assert ledger.query("SELECT COUNT(*) FROM notices")[0][0] == 1
     assert ledger.query("SELECT COUNT(*) FROM captures")[0][0] == 2
@@ -113,17 +115,17 @@ def test_the_same_sheet_twice_is_one_notice(ledger: Ledger, batch) -> None:
 
 def test_sheets_before_their_cover_still_match_the_manifest(ledger: Ledger, batch) -> None:
     for page in reversed(batch["pages"]):  # out of order, cover last
-        record_items(ledger, scan_paths([page], TRUSTED), "file", "clerk1")
+        capture_scans(ledger, scan_paths([page], TRUSTED), "file", "clerk1")
     state = batch_status(ledger, batch["result"].batch_id)
     assert state.received == 6 and state.missing == []
 
 
 def test_a_sheet_that_contradicts_the_manifest_is_a_conflict(ledger: Ledger, batch) -> None:
-    record_items(ledger, scan_paths([batch["pages"][0]], TRUSTED), "file", "clerk1")
+    capture_scans(ledger, scan_paths([batch["pages"][0]], TRUSTED), "file", "clerk1")
     other = generate(SampleOptions(count=6, seed=10, notice_date=dt.date(2026, 11, 26)))
     forged = print_batch(other, KEY, batch_id=batch["result"].batch_id, printed_on=dt.date(2026, 11, 26))
     text = forged.sheets[0].qr_texts[0]
-    result = record_item(ledger, interpret(text, "forged.png", 1, TRUSTED), "file", "clerk1")
+    result = capture_scan(ledger, interpret(text, "forged.png", 1, TRUSTED), "file", "clerk1")
     assert result.outcome == "conflict"
     assert ledger.query("SELECT COUNT(*) FROM notices WHERE digest IS NOT NULL")[0][0] == 0
 
@@ -131,7 +133,7 @@ def test_a_sheet_that_contradicts_the_manifest_is_a_conflict(ledger: Ledger, bat
 def test_unverified_and_foreign_codes_are_kept_as_rejected_captures(ledger: Ledger, batch) -> None:
     stranger = Ed25519PrivateKey.generate()
     text = print_batch(NOTICES[:1], stranger).sheets[0].qr_texts[0]
-    result = record_item(ledger, interpret(text, "x.png", 1, TRUSTED), "wedge", "clerk1")
+    result = capture_scan(ledger, interpret(text, "x.png", 1, TRUSTED), "wedge", "clerk1")
     assert result.outcome == "rejected" and "unknown key" in result.message
     assert ledger.query("SELECT COUNT(*) FROM notices")[0][0] == 0
     assert ledger.query("SELECT outcome, payload FROM captures")[0]["payload"] == text
@@ -207,7 +209,7 @@ def test_a_sheet_for_another_municipality_leaves_no_trace(ledger: Ledger, batch)
     from paperlink.intake import OFFICE_MUNICIPALITY_SETTING
 
     ledger.set_setting(OFFICE_MUNICIPALITY_SETTING, "011002", "admin")
-    (result,) = record_items(ledger, scan_paths([batch["pages"][1]], TRUSTED), "folder", "clerk1")
+    (result,) = capture_scans(ledger, scan_paths([batch["pages"][1]], TRUSTED), "folder", "clerk1")
     assert result.outcome == "foreign" and "131016" in result.message
     assert ledger.query("SELECT COUNT(*) FROM notices")[0][0] == 0
     assert ledger.query("SELECT COUNT(*) FROM captures")[0][0] == 0

@@ -42,6 +42,7 @@ def scan_json(home: Path, *paths: Path, extra: tuple[str, ...] = ()) -> tuple[in
     return result.exit_code, [json.loads(line) for line in result.stdout.splitlines()]
 
 
+@pytest.mark.slow
 def test_pdf_has_cover_and_one_sheet_per_notice(printed) -> None:
     notices = read_notices(printed["notices"])
     with pdfplumber.open(printed["pdf"]) as pdf:

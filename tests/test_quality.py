@@ -19,11 +19,13 @@ def _tool(name: str) -> str:
     return str(path)
 
 
+@pytest.mark.slow
 def test_core_type_checks() -> None:
     result = subprocess.run([_tool("mypy")], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
 
 
+@pytest.mark.slow
 def test_lint_clean() -> None:
     result = subprocess.run([_tool("ruff"), "check", "paperlink", "tests"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
@@ -34,6 +36,18 @@ def test_core_imports_neither_click_nor_flask() -> None:
         if path.name == "cli.py" or "web" in path.parts:
             continue
         assert not re.search(r"^\s*(import|from)\s+(click|flask)\b", path.read_text(), re.M), path
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    """What two modules share lives in a module of its own under public names (e.g. `datafile` for the two
+    data formats), so no module reaches into another's `_private` names."""
+    import ast
+
+    for path in (ROOT / "paperlink").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("paperlink")):
+                private = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+                assert not private, f"{path}: imports {', '.join(private)} from {node.module}"
 
 
 def test_readme_quick_start_commands_are_what_ci_runs() -> None:

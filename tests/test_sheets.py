@@ -143,6 +143,7 @@ def table_rows(page: Any) -> list[dict[str, str]]:
     return rows
 
 
+@pytest.mark.slow
 def test_every_item_label_value_before_and_check_is_on_its_sheet(batch_pdf: bytes, notices: list[Notice],
                                                                  open_pdf: Any) -> None:
     pdf = open_pdf(batch_pdf)
@@ -158,6 +159,7 @@ def test_every_item_label_value_before_and_check_is_on_its_sheet(batch_pdf: byte
             assert row["check"] == checks.get(field.key, ""), where
 
 
+@pytest.mark.slow
 def test_sheet_head_names_the_notice_batch_sequence_event_and_dates(batch_pdf: bytes, notices: list[Notice],
                                                                     open_pdf: Any) -> None:
     pdf = open_pdf(batch_pdf)
@@ -174,6 +176,7 @@ def test_sheet_head_names_the_notice_batch_sequence_event_and_dates(batch_pdf: b
             assert part in text, (notice.notice_id, part)
 
 
+@pytest.mark.slow
 def test_changed_items_are_shaded(batch_pdf: bytes, notices: list[Notice], open_pdf: Any) -> None:
     pdf = open_pdf(batch_pdf)
     cover_pages = len(pdf.pages) - len(notices)
@@ -183,6 +186,7 @@ def test_changed_items_are_shaded(batch_pdf: bytes, notices: list[Notice], open_
         assert len(shaded) == len(notice.before), notice.notice_id
 
 
+@pytest.mark.slow
 def test_fonts_are_embedded_subsets(batch_pdf: bytes, open_pdf: Any) -> None:
     pdf = open_pdf(batch_pdf)
     names = {ch["fontname"] for page in pdf.pages[:3] for ch in page.chars}
@@ -303,6 +307,7 @@ def test_layout_refuses_small_modules_and_unknown_levels() -> None:
 # -- cover ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cover_with_300_rows_paginates_and_lists_every_notice(notices: list[Notice], open_pdf: Any) -> None:
     events = [e.label for e in tables().events.values()]
     rows = tuple((i + 1, f"N20261126-{i + 1:05d}", events[i % len(events)], notices[i % len(notices)].name)

@@ -203,6 +203,7 @@ def entry_home(tmp_path: Path) -> Path:
     return trusting_home(tmp_path / "entry-home", KEY)
 
 
+@pytest.mark.crash
 @pytest.mark.parametrize("point", ["line.before-import", "line.in-transaction", "line.after-import",
                                    "line.between-moves", "line.in-transaction:3", "line.between-moves:2"])
 def test_receiver_killed_anywhere_imports_everything_exactly_once(folder: Path, entry_home: Path, point: str) -> None:

@@ -16,9 +16,10 @@ from paperlink.dataformat import dumps_notices
 from paperlink.doubleentry import SAME_CLERK_SETTING, new_manual_notice, resolve, submit_entry
 from paperlink.errors import ExportError
 from paperlink.export import export, exportable_batches, processing_report
-from paperlink.intake import batch_status, record_item
+from paperlink.intake import capture_scan
 from paperlink.keys import key_id
 from paperlink.ledger import Ledger
+from paperlink.ledger.views import batch_status
 from paperlink.printing import print_batch
 from paperlink.samples import SampleOptions, generate
 from paperlink.scanning import interpret
@@ -48,7 +49,7 @@ def clerks(ledger: Ledger):
 
 
 def scan_text(ledger: Ledger, text: str, channel: str = "file"):
-    return record_item(ledger, interpret(text, "scan.png", 1, TRUSTED), channel, "tanaka")
+    return capture_scan(ledger, interpret(text, "scan.png", 1, TRUSTED), channel, "tanaka")
 
 
 def register(ledger: Ledger, printed) -> None:
@@ -123,10 +124,12 @@ def test_unknown_key_needs_a_reviewer_with_a_reason(ledger: Ledger, clerks) -> N
     text = print_batch(NOTICES[:1], stranger).sheets[0].qr_texts[0]
     result = scan_text(ledger, text)
     assert result.outcome == "rejected"
-    with pytest.raises(WorkflowError, match="審査"):
+    with pytest.raises(WorkflowError) as no_role:
         override(ledger, result.capture_id, tanaka, "電話で法務省に確認済み")
-    with pytest.raises(WorkflowError, match="理由"):
+    assert no_role.value.code == "workflow_override_role" and "審査" in no_role.value.message_ja
+    with pytest.raises(WorkflowError) as no_reason:
         override(ledger, result.capture_id, suzuki, " ")
+    assert no_reason.value.code == "workflow_override_reason" and "理由" in no_reason.value.message_ja
     row = override(ledger, result.capture_id, suzuki, "電話で法務省に確認済み")
     assert ledger.query("SELECT state, verified FROM notices WHERE id = ?", (row,))[0]["state"] == "confirmed"
     entry = next(e for e in ledger.audit_entries() if e.action == "notice.override")
@@ -147,8 +150,9 @@ def test_double_entry_by_two_clerks_then_export(ledger: Ledger, clerks, printed,
     code = record_check_code(notice)
     first = submit_entry(ledger, row, raw(notice, name=notice.name.lower()), code.lower(), tanaka)
     assert first.state == "first_entry"
-    with pytest.raises(WorkflowError, match="別の職員"):
+    with pytest.raises(WorkflowError) as same_clerk:
         submit_entry(ledger, row, raw(notice), code, tanaka)
+    assert same_clerk.value.code == "workflow_second_clerk" and "別の職員" in same_clerk.value.message_ja
     second = submit_entry(ledger, row, raw(notice), None, suzuki)
     assert second.state == "done"
     export(ledger, None, tmp_path / "out.jsonl", "jsonl", "suzuki")

@@ -2,7 +2,9 @@
 
 `create_app(test_config=None)` is the application factory; each area is one blueprint (auth, batches,
 capture, confirm, entry, export, audit). Views parse input, call the core and turn its errors into
-Japanese flash messages or HTTP 400s; no rule of the notice format lives here.
+Japanese flash messages or HTTP 400s; no rule of the notice format lives here. A core error a view does
+not handle itself reaches one error handler, which shows its Japanese message (`PaperlinkError.message_ja`)
+with status 400 – as the error page, or as JSON `{"ok": false, "error": …}` to the screen's fetch() calls.
 
 Templates live in the repository's top-level `templates/` (the design card fixes that). From a checkout
 they are found next to the package; an installed wheel carries a copy as data files under
@@ -18,12 +20,13 @@ import sysconfig
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, flash, redirect, render_template, request, url_for
+from flask import Flask, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge, SecurityError
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from paperlink.dates import japan_time
+from paperlink.errors import PaperlinkError
 from paperlink.home import Home
 
 MAX_UPLOAD_MB = 50
@@ -55,6 +58,26 @@ def secret_key(home: Home) -> str:
     with os.fdopen(fd, "w", encoding="ascii") as out:
         out.write(secrets.token_hex(32) + "\n")
     return path.read_text("ascii").strip()
+
+
+ERROR_PAGES_JA = {
+    400: "送信された内容を処理できませんでした。ページを再読み込みしてから、もう一度操作してください。",
+    405: "この操作はこの画面からは行えません。メニューから操作し直してください。",
+    500: "予期しないエラーが起きたため、操作を完了できませんでした。もう一度操作しても同じときは、管理者に連絡してください。",
+}
+"""The Japanese message of an HTTP error without a message of its own (403, 404 and 413 have their handlers)."""
+
+
+def wants_json() -> bool:
+    """Whether the request comes from the screen's fetch() calls (JSON or a camera frame), not a page."""
+    return request.is_json or request.mimetype.startswith("image/")
+
+
+def error_response(message: str, status: int) -> tuple[str | Response, int]:
+    """A Japanese message as the error page, or as JSON `{"ok": false, "error": …}` to a fetch() call."""
+    if wants_json():
+        return jsonify(ok=False, found=False, error=message), status
+    return render_template("error.html", message=message), status
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -122,5 +145,26 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     @app.errorhandler(404)
     def not_found(error: Exception) -> tuple[str, int]:
         return render_template("error.html", message="ページが見つかりません。"), 404
+
+    @app.errorhandler(PaperlinkError)
+    def core_error(error: PaperlinkError) -> tuple[str | Response, int]:
+        app.logger.info("core error %s on %s: %s", error.code, request.path, error.message("en"))
+        return error_response(error.message_ja, 400)
+
+    @app.errorhandler(400)
+    def bad_request(error: HTTPException) -> tuple[str | Response, int]:
+        if isinstance(error, SecurityError):  # a Host not trusted: no URL can be built for the error page
+            return ERROR_PAGES_JA[400], 400
+        own = type(error) is BadRequest and error.description != BadRequest.description  # abort(400, "…")
+        return error_response(str(error.description) if own else ERROR_PAGES_JA[400], 400)
+
+    @app.errorhandler(405)
+    def method_not_allowed(error: HTTPException) -> tuple[str | Response, int, dict[str, str]]:
+        allow = {k: v for k, v in error.get_headers() if k == "Allow"}
+        return (*error_response(ERROR_PAGES_JA[405], 405), allow)
+
+    @app.errorhandler(500)
+    def internal_error(error: HTTPException) -> tuple[str | Response, int]:
+        return error_response(ERROR_PAGES_JA[500], 500)
 
     return app

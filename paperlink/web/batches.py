@@ -8,17 +8,16 @@ from dataclasses import dataclass
 from flask import Blueprint, render_template, url_for
 
 from paperlink.dates import JST, japan_time
-from paperlink.export import STATE_LABELS
-from paperlink.intake import BatchStatus, batch_status
-from paperlink.ledger import Ledger
+from paperlink.labels import NEXT_ACTION, STATE_LABELS, STATE_ORDER
+from paperlink.ledger import VERIFIED_STATES, Ledger, NoticeState, views
+from paperlink.ledger.views import BatchStatus
 from paperlink.web.auth import login_required
 from paperlink.web.db import get_ledger
 
 bp = Blueprint("batches", __name__)
 
-STATE_ORDER = ("missing", "decoded", "confirmed", "first_entry", "mismatch", "done")
-NEXT_ACTION = {"missing": "手入力", "decoded": "確認する", "confirmed": "表示", "first_entry": "二回目の入力",
-               "mismatch": "不一致を解消", "done": "表示"}
+WAITING_FOR_SHEET = "用紙の読取待ち"
+"""The next action of a position whose notice the ledger does not know yet."""
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,7 @@ class NoticeLine:
     row_id: int | None
     seq: int
     notice_id: str | None
-    state: str
+    state: NoticeState
     action: str
     url: str | None
 
@@ -44,7 +43,7 @@ class BatchCard:
     lines: list[NoticeLine]
 
     @property
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> dict[NoticeState, int]:
         """Notices per state (a sheet never seen counts as 未着)."""
         out = dict.fromkeys(STATE_ORDER, 0)
         for line in self.lines:
@@ -54,54 +53,44 @@ class BatchCard:
     @property
     def received(self) -> int:
         """Sheets received (read or typed): every notice not 未着."""
-        return self.status.total - self.counts["missing"]
+        return self.status.total - self.counts[NoticeState.MISSING]
 
     @property
     def missing(self) -> list[NoticeLine]:
         """The sheets still missing, by n/N."""
-        return [line for line in self.lines if line.state == "missing"]
+        return [line for line in self.lines if line.state is NoticeState.MISSING]
 
     @property
     def percent(self) -> int:
         """Share of notices verified (確認済 or 完了)."""
-        done = self.counts["confirmed"] + self.counts["done"]
+        done = sum(self.counts[state] for state in VERIFIED_STATES)
         return round(100 * done / self.status.total) if self.status.total else 0
 
 
-def next_url(row_id: int, state: str) -> str:
+def next_url(row_id: int, state: NoticeState) -> str:
     """Where a notice's next action happens."""
-    if state in ("missing", "first_entry"):
+    if state in (NoticeState.MISSING, NoticeState.FIRST_ENTRY):
         return url_for("entry.form", row_id=row_id)
-    if state == "mismatch":
+    if state is NoticeState.MISMATCH:
         return url_for("entry.resolve_form", row_id=row_id)
     return url_for("confirm.notice", row_id=row_id)
 
 
 def batch_cards(ledger: Ledger, today: str) -> list[BatchCard]:
     """Batches registered today, and older ones not yet exported (newest first)."""
-    rows = ledger.query(
-        "SELECT b.*, EXISTS (SELECT 1 FROM exports e WHERE e.batch_id = b.batch_id) AS exported FROM batches b"
-        " ORDER BY b.registered_at DESC, b.batch_id")
     cards = []
-    for batch in rows:
-        if batch["exported"] and not japan_time(batch["registered_at"]).startswith(today):
+    for entry in views.board(ledger):
+        if entry.exported and not japan_time(entry.batch.registered_at).startswith(today):
             continue
-        status = batch_status(ledger, batch["batch_id"])
-        if status is None:
-            continue
-        known = {r["seq"]: r for r in ledger.query("SELECT id, seq, notice_id, state, digest FROM notices"
-                                                   " WHERE batch_id = ? ORDER BY seq", (batch["batch_id"],))}
         lines = []
-        for seq in range(1, status.total + 1):
-            r = known.get(seq)
-            if r is None:
-                lines.append(NoticeLine(None, seq, None, "missing", "用紙の読取待ち", None))
+        for line in entry.status.lines:
+            if line.notice is None:
+                lines.append(NoticeLine(None, line.seq, None, NoticeState.MISSING, WAITING_FOR_SHEET, None))
             else:
-                state = str(r["state"])
-                lines.append(NoticeLine(int(r["id"]), seq, r["notice_id"], state, NEXT_ACTION[state],
-                                        next_url(int(r["id"]), state)))
-        cards.append(BatchCard(status, batch["registered_at"], bool(batch["exported"]),
-                               batch["key_id"] is None, lines))
+                n = line.notice
+                lines.append(NoticeLine(n.id, n.seq, n.notice_id, n.state, NEXT_ACTION[n.state],
+                                        next_url(n.id, n.state)))
+        cards.append(BatchCard(entry.status, entry.batch.registered_at, entry.exported, entry.batch.manual, lines))
     return cards
 
 

@@ -1,7 +1,7 @@
 """Capture, three ways – webcam frames, scanned files (and the scan folder), a handheld wedge scanner.
 
 Every way ends in the same place: each decoded code is interpreted by the core (`scanning.interpret`) and
-recorded (`intake.record_items`), and the clerk is sent to the confirm screen of that notice.
+recorded (`intake.capture_scans`), and the clerk is sent to the confirm screen of that notice.
 
 What is recorded: every code that is a paperlink sheet or cover, whatever its verification (a sheet with
 an unknown key or a failed signature is kept as a rejected capture, so that a reviewer can look at it and
@@ -16,22 +16,21 @@ import io
 import os
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers.response import Response
 
-from paperlink.decode import decode, decode_frame
-from paperlink.intake import OFFICE_MUNICIPALITY_SETTING, IntakeResult, foreign_municipality, record_items
-from paperlink.ledger import Ledger
-from paperlink.pages import ScanInputError, pages_of
-from paperlink.scanning import ScanItem, interpret
+from paperlink.decode import decode_frame
+from paperlink.intake import IntakeResult, capture_scans
+from paperlink.ledger import CaptureOutcome, Channel, Ledger, store, views
+from paperlink.scanning import ScanItem, interpret, scan_pages
 from paperlink.watch import ScanFolder
 from paperlink.web.auth import current_user, role_required
 from paperlink.web.db import captures_dir, get_ledger, home, trusted
-from paperlink.web.texts import OUTCOME_LABELS, item_label, outcome_message, scan_error_ja
+from paperlink.web.texts import OUTCOME_LABELS, outcome_message, scan_error_ja, unrecorded_label
 from paperlink.wedge import WedgeInputError, normalise_wedge
 
 bp = Blueprint("capture", __name__, url_prefix="/capture")
@@ -63,58 +62,37 @@ def _jpeg(image: Any) -> bytes:
     return out.getvalue()
 
 
-def _foreign_municipality(ledger: Ledger, item: ScanItem) -> str | None:
-    """A Japanese message if the item is a sheet for another municipality than the office's."""
-    other = foreign_municipality(ledger, item)
-    if other is None:
-        return None
-    return (f"この通知は別の市区町村（{other}）宛てです（この窓口は {ledger.setting(OFFICE_MUNICIPALITY_SETTING)}）。"
-            "取り込みませんでした。送付元に確認してください。")
-
-
-def _total(ledger: Ledger, batch_id: str | None) -> int | None:
-    if batch_id is None:
-        return None
-    row = ledger.db.execute("SELECT total FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
-    return int(row["total"]) if row else None
-
-
 def _url(ledger: Ledger, result: IntakeResult) -> str | None:
-    if result.outcome in ("new", "duplicate") and result.batch_id and result.seq:
-        row = ledger.db.execute("SELECT id FROM notices WHERE batch_id = ? AND seq = ?",
-                                (result.batch_id, result.seq)).fetchone()
-        return url_for("confirm.notice", row_id=row["id"]) if row else None
-    if result.outcome == "registered":
+    if result.outcome in (CaptureOutcome.NEW, CaptureOutcome.DUPLICATE) and result.batch_id and result.seq:
+        row = store.notice_at(ledger, result.batch_id, result.seq)
+        return url_for("confirm.notice", row_id=row.id) if row else None
+    if result.outcome is CaptureOutcome.REGISTERED:
         return url_for("batches.board")
-    if result.outcome == "rejected" and result.capture_id and result.seq:
+    if result.outcome is CaptureOutcome.REJECTED and result.capture_id and result.seq:
         return url_for("confirm.capture", capture_id=result.capture_id)
     return None
 
 
-def record_scanned(ledger: Ledger, scanned: Iterable[tuple[ScanItem, bytes | None]], channel: str) -> list[Outcome]:
+def capture_scanned(ledger: Ledger, scanned: Iterable[tuple[ScanItem, bytes | None]], channel: Channel) -> list[Outcome]:
     """Record what is recordable (see the module docstring), keep page images, and describe every item."""
     pairs = list(scanned)
     outcomes: list[Outcome | None] = [None] * len(pairs)
     to_record: list[tuple[int, ScanItem, bytes | None]] = []
     for index, (item, image) in enumerate(pairs):
-        foreign = _foreign_municipality(ledger, item)
-        if foreign:
-            outcomes[index] = Outcome(item.source, item.page, OUTCOME_LABELS["foreign"], foreign, False)
-        elif item.sheet is None and item.manifest is None:
-            outcomes[index] = Outcome(item.source, item.page, item_label(item), scan_error_ja(item.error), False,
+        if item.sheet is None and item.manifest is None:
+            outcomes[index] = Outcome(item.source, item.page, unrecorded_label(item), scan_error_ja(item.problem), False,
                                       url_for("entry.index") if item.text is None and item.page else None,
                                       manual=item.text is None and item.page > 0)
         else:
             to_record.append((index, item, image))
     if to_record:
-        results = record_items(ledger, [item for _, item, _ in to_record], channel, current_user().login)
+        results = capture_scans(ledger, [item for _, item, _ in to_record], channel, current_user().login)
         for (index, item, image), result in zip(to_record, results, strict=True):
             if image is not None and result.capture_id:
                 (captures_dir() / f"{result.capture_id}.jpg").write_bytes(image)
             outcomes[index] = Outcome(item.source, item.page, OUTCOME_LABELS[result.outcome],
-                                      outcome_message(result, _total(ledger, result.batch_id)),
-                                      result.outcome in ("new", "duplicate", "registered"), _url(ledger, result),
-                                      result.capture_id)
+                                      outcome_message(result, views.batch_total(ledger, result.batch_id), item.problem),
+                                      result.accepted, _url(ledger, result), result.capture_id)
     return [o for o in outcomes if o is not None]
 
 
@@ -147,7 +125,7 @@ def frame() -> Response | tuple[Response, int]:
         return jsonify(found=False)
     keys = trusted()
     items = [(interpret(code.text, "webcam", 1, keys), data) for code in codes]
-    outcomes = record_scanned(get_ledger(), items, "webcam")
+    outcomes = capture_scanned(get_ledger(), items, Channel.WEBCAM)
     best = next((o for o in outcomes if o.ok and o.url), None) or next((o for o in outcomes if o.url), outcomes[0])
     return jsonify(found=True, ok=best.ok, label=best.label, message=best.message, next=best.url)
 
@@ -156,21 +134,17 @@ def frame() -> Response | tuple[Response, int]:
 
 
 def _file_items(name: str, path: Path) -> list[tuple[ScanItem, bytes | None]]:
-    """Every code on every page of one uploaded file, with the page image (as scan_paths, keeping images)."""
-    keys = trusted()
+    """Every code on every page of one uploaded file (`scanning.scan_pages`), with its page as a JPEG."""
     out: list[tuple[ScanItem, bytes | None]] = []
-    try:
-        for page in pages_of(path):
-            if page.image is None:
-                out.append((ScanItem(name, page.number, error=page.error), None))
-                continue
-            codes = decode(page.image, page.number)
-            picture = _jpeg(page.image)
-            if not codes:
-                out.append((ScanItem(name, page.number, error="no QR code could be read on this page"), None))
-            out.extend((interpret(code.text, name, page.number, keys), picture) for code in codes)
-    except ScanInputError as exc:
-        out.append((ScanItem(name, 0, error=str(exc)), None))
+    pictures: dict[int, bytes] = {}
+    for item, image in scan_pages([path], trusted()):
+        item = replace(item, source=name)
+        if image is None or item.text is None:
+            out.append((item, None))
+            continue
+        if item.page not in pictures:
+            pictures[item.page] = _jpeg(image)
+        out.append((item, pictures[item.page]))
     return out
 
 
@@ -194,7 +168,7 @@ def files() -> str | tuple[str, int]:
         try:
             with os.fdopen(fd, "wb") as out:
                 upload.save(out)
-            outcomes.extend(record_scanned(ledger, _file_items(name, Path(temp_name)), "file"))
+            outcomes.extend(capture_scanned(ledger, _file_items(name, Path(temp_name)), Channel.FILE))
         finally:
             Path(temp_name).unlink(missing_ok=True)
     bad = any(not o.ok for o in outcomes)
@@ -226,10 +200,10 @@ def wedge() -> str | Response | tuple[str, int]:
     try:
         text = normalise_wedge(typed)
     except WedgeInputError as exc:
-        flash(str(exc), "error")
+        flash(exc.message_ja, "error")
         return render_template("capture/wedge.html"), 400
     item = interpret(text, "wedge", 1, trusted())
-    outcome = record_scanned(get_ledger(), [(item, None)], "wedge")[0]
+    outcome = capture_scanned(get_ledger(), [(item, None)], Channel.WEDGE)[0]
     flash(outcome.message, "info" if outcome.ok else "error")
     if outcome.url and outcome.url != url_for("batches.board"):
         return redirect(outcome.url)

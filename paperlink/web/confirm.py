@@ -6,60 +6,36 @@ A verified sheet (読取済) is confirmed with one button (Enter or Alt+C). A ca
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from typing import Any
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from werkzeug.wrappers.response import Response
 
 from paperlink import confirm as core
-from paperlink.export import STATE_LABELS
-from paperlink.fields import BEFORE_KEYS, FIELDS
-from paperlink.ledger import Ledger
-from paperlink.notice import Notice, parse_notice
+from paperlink.labels import STATE_LABELS, VERIFIED_BY_LABELS, display_items
+from paperlink.ledger import CaptureOutcome, Ledger, NoticeState, VerificationMethod, store, views
+from paperlink.ledger.rows import NoticeRow
+from paperlink.notice import parse_notice
 from paperlink.payload import PayloadError, SheetPayload
-from paperlink.sheets import display_value, item_label
 from paperlink.web.auth import current_user, login_required, role_required
 from paperlink.web.db import captures_dir, get_ledger
-from paperlink.web.texts import SIGNATURE_LABELS, scan_error_ja, signature_state
+from paperlink.web.texts import SIGNATURE_LABELS, scan_error_code_ja, scan_error_ja, signature_state
 
 bp = Blueprint("confirm", __name__)
 RETURN_TO = {"camera": "capture.camera", "wedge": "capture.wedge", "files": "capture.files"}
+SIGNATURE_OF_METHOD = {VerificationMethod.OVERRIDE: "override", VerificationMethod.DOUBLE_ENTRY: "typed"}
 
 
-@dataclass(frozen=True)
-class Item:
-    """One item of a record as shown: label, value, and the value before the event if it changed."""
-
-    key: str
-    label: str
-    value: str
-    before: str | None
-
-
-def record_items(notice: Notice) -> list[Item]:
-    """Every item in canonical order with its Japanese label (before → after for changed items)."""
-    before = notice.before_dict()
-    return [Item(spec.key, item_label(spec, notice), display_value(spec.key, notice.get(spec.key)),
-                 display_value(spec.key, before[spec.key]) if spec.key in before and spec.key in BEFORE_KEYS else None)
-            for spec in FIELDS]
-
-
-def _image_capture(ledger: Ledger, row_id: int) -> int | None:
-    for r in ledger.query("SELECT id FROM captures WHERE notice_row = ? ORDER BY id DESC", (row_id,)):
-        if (captures_dir() / f"{r['id']}.jpg").is_file():
-            return int(r["id"])
+def _image_capture(ledger: Ledger, pk: int) -> int | None:
+    for capture in store.captures_of(ledger, pk):
+        if (captures_dir() / f"{capture.id}.jpg").is_file():
+            return capture.id
     return None
 
 
-def _signature(ledger: Ledger, row: dict[str, Any]) -> str | None:
-    method = ledger.db.execute("SELECT method FROM verifications WHERE notice_row = ?", (row["id"],)).fetchone()
-    if method is not None and method["method"] == "override":
-        return "override"
-    if method is not None and method["method"] == "double_entry":
-        return "typed"
-    return "trusted" if row["verified"] else None
+def _signature(ledger: Ledger, row: NoticeRow) -> str | None:
+    verification = store.verification(ledger, row.id)
+    if verification is not None and verification.method in SIGNATURE_OF_METHOD:
+        return SIGNATURE_OF_METHOD[verification.method]
+    return "trusted" if row.verified else None
 
 
 @bp.route("/notice/<int:row_id>")
@@ -68,20 +44,19 @@ def notice(row_id: int) -> str | Response:
     """A notice's record, image, state and (when 読取済) the confirm button."""
     ledger = get_ledger()
     try:
-        row = core.notice_row(ledger, row_id)
+        row = core.get_notice(ledger, row_id)
     except core.WorkflowError:
         abort(404)
-    if row["record_json"] is None:
+    record = row.record()
+    if record is None:
         flash("この通知はまだ読み取られていません。用紙を読み取るか、手入力してください。", "info")
         return redirect(url_for("entry.form", row_id=row_id))
-    record = parse_notice(json.loads(str(row["record_json"])))
-    total = ledger.db.execute("SELECT total FROM batches WHERE batch_id = ?", (row["batch_id"],)).fetchone()["total"]
-    verification = ledger.db.execute("SELECT * FROM verifications WHERE notice_row = ?", (row_id,)).fetchone()
-    can_confirm = row["state"] == "decoded" and bool(row["verified"]) and current_user().can("entry")
-    return render_template("confirm/notice.html", row=row, total=total, items=record_items(record),
-                           state_label=STATE_LABELS[str(row["state"])], signature=_signature(ledger, row),
-                           signature_labels=SIGNATURE_LABELS, image=_image_capture(ledger, row_id),
-                           verification=verification, can_confirm=can_confirm,
+    can_confirm = row.state is NoticeState.DECODED and row.verified and current_user().can("entry")
+    return render_template("confirm/notice.html", row=row, total=views.batch_total(ledger, row.batch_id),
+                           items=display_items(parse_notice(record)), state_label=STATE_LABELS[row.state],
+                           signature=_signature(ledger, row), signature_labels=SIGNATURE_LABELS,
+                           image=_image_capture(ledger, row_id), verification=store.verification(ledger, row_id),
+                           verified_by_labels=VERIFIED_BY_LABELS, can_confirm=can_confirm,
                            return_to=request.args.get("from", ""))
 
 
@@ -91,18 +66,16 @@ def confirm(row_id: int) -> Response | tuple[str, int]:
     """Confirm a 読取済 notice: who and when are recorded by the core."""
     ledger = get_ledger()
     try:
-        core.confirm(ledger, row_id, current_user())
+        row = core.confirm(ledger, row_id, current_user())
     except core.WorkflowError as exc:
-        flash(str(exc), "error")
+        flash(exc.message_ja, "error")
         return redirect(url_for("confirm.notice", row_id=row_id))
-    row = core.notice_row(ledger, row_id)
-    flash(f"{row['notice_id']} を確認しました。", "info")
+    flash(f"{row.notice_id} を確認しました。", "info")
     back = RETURN_TO.get(request.form.get("return_to", ""))
     if back:
         return redirect(url_for(back))
-    following = ledger.db.execute("SELECT id FROM notices WHERE batch_id = ? AND state = 'decoded' AND verified = 1"
-                                  " ORDER BY seq LIMIT 1", (row["batch_id"],)).fetchone()
-    return redirect(url_for("confirm.notice", row_id=following["id"]) if following else url_for("batches.board"))
+    following = views.next_to_confirm(ledger, row.batch_id)
+    return redirect(url_for("confirm.notice", row_id=following) if following else url_for("batches.board"))
 
 
 @bp.route("/capture/<int:capture_id>")
@@ -110,26 +83,27 @@ def confirm(row_id: int) -> Response | tuple[str, int]:
 def capture(capture_id: int) -> str | Response:
     """A capture: a sheet that failed verification is shown with its state and the reviewer's override."""
     ledger = get_ledger()
-    row = ledger.db.execute("SELECT * FROM captures WHERE id = ?", (capture_id,)).fetchone()
+    row = store.capture(ledger, capture_id)
     if row is None:
         abort(404)
-    if row["notice_row"] is not None and row["outcome"] in ("new", "duplicate"):
-        return redirect(url_for("confirm.notice", row_id=row["notice_row"]))
+    if row.notice_pk is not None and row.outcome in (CaptureOutcome.NEW, CaptureOutcome.DUPLICATE):
+        return redirect(url_for("confirm.notice", row_id=row.notice_pk))
     sheet = None
-    problem = None
-    if row["payload"]:
+    problem: PayloadError | None = None
+    if row.payload:
         try:
-            sheet = SheetPayload.from_text(row["payload"])
+            sheet = SheetPayload.from_text(row.payload)
         except PayloadError as exc:
-            problem = str(exc)
+            problem = exc
     has_image = (captures_dir() / f"{capture_id}.jpg").is_file()
     return render_template("confirm/capture.html", capture=row, sheet=sheet,
-                           items=record_items(sheet.notice) if sheet else [],
-                           signature=signature_state(row["error"], bool(row["verified"])),
-                           signature_labels=SIGNATURE_LABELS, message=scan_error_ja(row["error"] or problem),
+                           items=display_items(sheet.notice) if sheet else [],
+                           signature=signature_state(row.error_code, row.verified),
+                           signature_labels=SIGNATURE_LABELS, message=scan_error_code_ja(row.error_code) if row.error_code
+                           else scan_error_ja(problem),
                            image=capture_id if has_image else None,
                            can_override=current_user().can("review") and sheet is not None
-                           and row["notice_row"] is None)
+                           and row.notice_pk is None)
 
 
 @bp.route("/capture/<int:capture_id>/override", methods=["POST"])
@@ -139,7 +113,7 @@ def override(capture_id: int) -> Response | tuple[str, int]:
     try:
         row_id = core.override(get_ledger(), capture_id, current_user(), request.form.get("reason", ""))
     except core.WorkflowError as exc:
-        flash(str(exc), "error")
+        flash(exc.message_ja, "error")
         return redirect(url_for("confirm.capture", capture_id=capture_id))
     flash("審査により受理しました（理由は監査ログに記録されました）。", "info")
     return redirect(url_for("confirm.notice", row_id=row_id))

@@ -16,13 +16,13 @@ from werkzeug.wrappers.response import Response
 
 from paperlink.checkcodes import field_check
 from paperlink.codetables import tables
-from paperlink.confirm import WorkflowError, notice_row
+from paperlink.confirm import WorkflowError, get_notice
 from paperlink.doubleentry import SAME_CLERK_SETTING, differing_items, new_manual_notice, resolve, submit_entry
 from paperlink.errors import FieldError, field_error
-from paperlink.export import STATE_LABELS
 from paperlink.fields import BEFORE_KEYS, FIELD_BY_KEY, FIELDS, FieldProblem, FieldSpec
-from paperlink.ledger import Ledger
-from paperlink.sheets import display_value
+from paperlink.labels import STATE_LABELS, display_value, entry_item_label
+from paperlink.ledger import ENTRY_STATES, Ledger, NoticeState, views
+from paperlink.ledger.rows import NoticeRow
 from paperlink.users import authenticate
 from paperlink.web.auth import current_user, role_required
 from paperlink.web.db import get_ledger
@@ -80,34 +80,16 @@ def errors_by_field(errors: tuple[FieldError, ...] | list[FieldError]) -> dict[s
     return out
 
 
-def label_of(item: str) -> str:
-    """An item's Japanese label ('before.status' → 在留資格（変更前）)."""
-    key = item.removeprefix("before.")
-    spec = FIELD_BY_KEY.get(key)
-    label = spec.label if spec else {"check_code": "チェックコード", "(record)": "通知全体"}.get(item, item)
-    return f"{label}（変更前）" if item.startswith("before.") else label
-
-
-def _first_clerk(ledger: Ledger, row_id: int) -> str | None:
-    row = ledger.db.execute("SELECT clerk FROM entries WHERE notice_row = ? AND round = 1 ORDER BY id DESC LIMIT 1",
-                            (row_id,)).fetchone()
-    return str(row["clerk"]) if row else None
-
-
 def _total(ledger: Ledger, batch_id: str) -> int:
-    return int(ledger.db.execute("SELECT total FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()["total"])
+    return views.batch_total(ledger, batch_id) or 0
 
 
 @bp.route("/")
 @role_required("entry")
 def index() -> str:
     """Notices waiting to be typed (未着 with a known sheet, 一次入力済, 不一致) and a new manual notice."""
-    rows = get_ledger().query(
-        "SELECT n.id, n.batch_id, n.seq, n.notice_id, n.state, n.manifest_hash IS NOT NULL AS listed, b.total"
-        " FROM notices n JOIN batches b ON b.batch_id = n.batch_id"
-        " WHERE n.state IN ('missing', 'first_entry', 'mismatch')"
-        " AND NOT EXISTS (SELECT 1 FROM exports e WHERE e.batch_id = n.batch_id) ORDER BY b.registered_at, n.seq")
-    return render_template("entry/index.html", rows=rows, labels=STATE_LABELS)
+    return render_template("entry/index.html", queue=views.entry_queue(get_ledger()), labels=STATE_LABELS,
+                           states=NoticeState)
 
 
 @bp.route("/new", methods=["POST"])
@@ -118,20 +100,20 @@ def new() -> Response:
     try:
         row_id = new_manual_notice(get_ledger(), current_user(), today)
     except WorkflowError as exc:
-        flash(str(exc), "error")
+        flash(exc.message_ja, "error")
         return redirect(url_for("entry.index"))
     return redirect(url_for("entry.form", row_id=row_id))
 
 
-def _render(ledger: Ledger, row: dict[str, Any], round_: int, needs_password: bool,
+def _render(ledger: Ledger, row: NoticeRow, round_: int, needs_password: bool,
             values: dict[str, str] | None = None, errors: dict[str, list[str]] | None = None,
             status: int = 200) -> tuple[str, int]:
     fields, before = form_fields()
-    listed = row["notice_id"] if row["manifest_hash"] is not None else None  # from the cover, never from entry 1
-    return render_template("entry/form.html", row=row, total=_total(ledger, str(row["batch_id"])), round=round_,
+    listed = row.notice_id if row.listed else None  # from the cover, never from entry 1
+    return render_template("entry/form.html", row=row, total=_total(ledger, row.batch_id), round=round_,
                            fields=fields, before_fields=before, values=values or {}, errors=errors or {},
                            lists=datalists(), listed_id=listed, needs_password=needs_password,
-                           label_of=label_of, date_hint=DATE_HINT), status
+                           label_of=entry_item_label, date_hint=DATE_HINT), status
 
 
 @bp.route("/<int:row_id>", methods=["GET", "POST"])
@@ -141,19 +123,19 @@ def form(row_id: int) -> str | Response | tuple[str, int]:
     ledger = get_ledger()
     clerk = current_user()
     try:
-        row = notice_row(ledger, row_id)
+        row = get_notice(ledger, row_id)
     except WorkflowError as exc:
-        flash(str(exc), "error")
+        flash(exc.message_ja, "error")
         return redirect(url_for("entry.index"))
-    if row["state"] == "mismatch":
+    if row.state is NoticeState.MISMATCH:
         return redirect(url_for("entry.resolve_form", row_id=row_id))
-    if row["state"] not in ("missing", "first_entry"):
-        flash(f"{row['notice_id']} は入力済みです（状態: {STATE_LABELS[str(row['state'])]}）。", "info")
+    if row.state not in ENTRY_STATES:
+        flash(f"{row.notice_id} は入力済みです（状態: {STATE_LABELS[row.state]}）。", "info")
         return redirect(url_for("confirm.notice", row_id=row_id))
-    round_ = 1 if row["state"] == "missing" else 2
-    same = round_ == 2 and _first_clerk(ledger, row_id) == clerk.login
+    round_ = 1 if row.state is NoticeState.MISSING else 2
+    same = round_ == 2 and views.first_clerk(ledger, row_id) == clerk.login
     if same and ledger.setting(SAME_CLERK_SETTING, "0") != "1":
-        return render_template("entry/refused.html", row=row, total=_total(ledger, str(row["batch_id"]))), 403
+        return render_template("entry/refused.html", row=row, total=_total(ledger, row.batch_id)), 403
     if request.method == "GET":
         return _render(ledger, row, round_, same)
     values = {k: v for k, v in request.form.items() if k not in ("csrf_token", "password")}
@@ -163,20 +145,20 @@ def form(row_id: int) -> str | Response | tuple[str, int]:
                            {"password": ["パスワードが違います。同じ職員が二回目を入力するには、パスワードを入力し直してください。"]},
                            400)
         with ledger.transaction():
-            ledger.audit(clerk.login, "entry.same_clerk_login", str(row["batch_id"]), seq=row["seq"])
+            ledger.audit(clerk.login, "entry.same_clerk_login", row.batch_id, seq=row.seq)
     try:
         result = submit_entry(ledger, row_id, raw_record(request.form), request.form.get("check_code", "").strip() or None,
                               clerk)
     except WorkflowError as exc:
-        flash(str(exc), "error")
+        flash(exc.message_ja, "error")
         return _render(ledger, row, round_, same, values, status=400)
     if not result.stored:
         flash("入力内容に誤りがあります。赤く表示された項目を用紙と見比べて直してください。", "error")
         return _render(ledger, row, round_, same, values, errors_by_field(result.errors), 400)
-    if result.state == "first_entry":
+    if result.state is NoticeState.FIRST_ENTRY:
         flash("一回目の入力を保存しました。二回目の入力は別の職員が用紙から行ってください。", "info")
         return redirect(url_for("batches.board"))
-    if result.state == "mismatch":
+    if result.state is NoticeState.MISMATCH:
         flash("一回目と二回目の入力が一致しません。表示された項目だけを用紙から入力し直してください。", "error")
         return redirect(url_for("entry.resolve_form", row_id=row_id))
     flash("二回の入力が一致しました（完了）。", "info")
@@ -189,34 +171,31 @@ def resolve_form(row_id: int) -> str | Response | tuple[str, int]:
     """The differing items – labels only – re-keyed from the paper until both entries agree."""
     ledger = get_ledger()
     try:
-        row = notice_row(ledger, row_id)
+        row = get_notice(ledger, row_id)
     except WorkflowError as exc:
-        flash(str(exc), "error")
+        flash(exc.message_ja, "error")
         return redirect(url_for("entry.index"))
-    if row["state"] != "mismatch":
-        return redirect(url_for("confirm.notice", row_id=row_id) if row["state"] == "done"
+    if row.state is not NoticeState.MISMATCH:
+        return redirect(url_for("confirm.notice", row_id=row_id) if row.state is NoticeState.DONE
                         else url_for("entry.form", row_id=row_id))
     errors: dict[str, list[str]] = {}
     status = 200
     if request.method == "POST":
         rekeyed = {k: v for k, v in request.form.items() if k not in ("csrf_token",)}
-        codes = [r["check_code"] for r in ledger.query(
-            "SELECT check_code FROM entries WHERE notice_row = ? AND round IN (1, 2) AND check_code IS NOT NULL"
-            " ORDER BY id DESC LIMIT 1", (row_id,))]
         try:
-            result = resolve(ledger, row_id, rekeyed, current_user(), codes[0] if codes else None)
+            result = resolve(ledger, row_id, rekeyed, current_user(), views.typed_check_code(ledger, row_id))
         except WorkflowError as exc:
-            flash(str(exc), "error")
+            flash(exc.message_ja, "error")
             return redirect(url_for("entry.resolve_form", row_id=row_id))
-        if result.state == "done":
+        if result.state is NoticeState.DONE:
             flash("すべての項目が一致しました（完了）。", "info")
             return redirect(url_for("confirm.notice", row_id=row_id))
         errors = errors_by_field(result.errors)
         status = 400
         flash("まだ一致しない項目があります。用紙をもう一度確認してください。", "error")
     items = differing_items(ledger, row_id)
-    return render_template("entry/resolve.html", row=row, total=_total(ledger, str(row["batch_id"])),
-                           items=[(item, label_of(item)) for item in items], errors=errors,
+    return render_template("entry/resolve.html", row=row, total=_total(ledger, row.batch_id),
+                           items=[(item, entry_item_label(item)) for item in items], errors=errors,
                            record_errors=errors.get("(record)", []) + errors.get("check_code", []),
                            date_items={i for i in items if FIELD_BY_KEY[i.removeprefix("before.")].is_date},
                            date_hint=DATE_HINT), status

@@ -11,6 +11,7 @@ from werkzeug.wrappers.response import Response
 
 from paperlink import export as core
 from paperlink.errors import ExportError
+from paperlink.ledger import views
 from paperlink.web.auth import current_user, role_required
 from paperlink.web.db import exports_dir, get_ledger
 
@@ -32,10 +33,8 @@ def file_name(batch_ids: list[str], fmt: str) -> str:
 def page() -> str:
     """Exportable batches, the buttons, the files written so far, and every batch for the report."""
     ledger = get_ledger()
-    batches = ledger.query("SELECT batch_id, total, registered_at FROM batches ORDER BY registered_at DESC")
-    exported = ledger.query("SELECT * FROM exports ORDER BY id DESC LIMIT 50")
-    return render_template("export/page.html", exportable=core.exportable_batches(ledger), batches=batches,
-                           exported=exported, formats=FORMAT_LABELS)
+    return render_template("export/page.html", exportable=views.exportable_batches(ledger),
+                           batches=views.batches(ledger), exported=views.exports(ledger), formats=FORMAT_LABELS)
 
 
 @bp.route("/", methods=["POST"])
@@ -47,7 +46,7 @@ def write() -> Response | tuple[str, int]:
         flash("出力形式を選んでください。", "error")
         return redirect(url_for("export.page"))
     ledger = get_ledger()
-    chosen = request.form.getlist("batch") or core.exportable_batches(ledger)
+    chosen = request.form.getlist("batch") or views.exportable_batches(ledger)
     if not chosen:
         flash("出力できるバッチがありません（すべての通知が確認済・完了になったバッチだけを出力できます）。", "error")
         return redirect(url_for("export.page"))
@@ -55,7 +54,7 @@ def write() -> Response | tuple[str, int]:
     try:
         result = core.export(ledger, chosen, target, fmt, current_user().login)
     except ExportError as exc:
-        flash(f"出力できませんでした: {exc}", "error")
+        flash(f"出力できませんでした: {exc.message_ja}", "error")
         return redirect(url_for("export.page"))
     flash(f"{result.count} 件を {result.path.name} に出力しました（{exports_dir()}）。", "info")
     return redirect(url_for("export.page", written=result.path.name))
@@ -66,7 +65,7 @@ def write() -> Response | tuple[str, int]:
 def download(name: str) -> Response:
     """An exported file, as a download."""
     # only a name the ledger recorded for an export is served: no path is ever built from what was typed
-    known = {r["file_name"] for r in get_ledger().query("SELECT DISTINCT file_name FROM exports")}
+    known = views.export_file_names(get_ledger())
     if name not in known:
         abort(404)
     path = exports_dir() / next(n for n in known if n == name)
@@ -80,10 +79,9 @@ def download(name: str) -> Response:
 def report() -> Response:
     """処理結果一覧 (PDF) of the named batches (default: every batch on the board)."""
     ledger = get_ledger()
-    chosen = request.args.getlist("batch") or [r["batch_id"] for r in ledger.query(
-        "SELECT batch_id FROM batches ORDER BY registered_at, batch_id")]
+    chosen = request.args.getlist("batch") or views.batch_ids(ledger)
     try:
         pdf = core.processing_report(ledger, chosen)
     except ExportError as exc:
-        abort(400, str(exc))
+        abort(400, exc.message_ja)
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name="処理結果一覧.pdf")

@@ -1,8 +1,14 @@
-"""Japanese wording of what the core reports in English (intake outcomes, scan errors, signature states)."""
+"""Japanese wording of what the core reports (intake outcomes, scan problems, signature states).
+
+Decisions go by message code or exception type, never by the English text; the sentences come from the
+message catalogue (`paperlink.messages`).
+"""
 
 from __future__ import annotations
 
+from paperlink.errors import PaperlinkError
 from paperlink.intake import IntakeResult
+from paperlink.messages import MESSAGES, render
 from paperlink.scanning import ScanItem
 
 OUTCOME_LABELS = {"new": "新規", "duplicate": "重複", "conflict": "不一致", "registered": "表紙（登録）",
@@ -11,40 +17,73 @@ SIGNATURE_LABELS = {"trusted": "検証済", "unknown_key": "不明な鍵", "tamp
                     "override": "審査で受理", "typed": "二重入力"}
 
 
-def signature_state(error: str | None, verified: bool) -> str:
-    """trusted, unknown_key or tampered, from a ScanItem's / capture's error text."""
+UNKNOWN_KEY_CODE = "payload_unknown_key"
+"""The code of a payload signed by a key this PC does not trust (paperlink.payload.UnknownKey)."""
+
+ADVICE: dict[str, str] = {
+    "payload_unknown_key": "scan_advice_unknown_key",
+    "payload_bad_signature": "payload_bad_signature",
+    "scan_no_code": "scan_no_code",
+    "payload_record_invalid": "scan_advice_record_invalid",
+    "payload_foreign": "scan_advice_foreign",
+    "scan_image_too_large": "scan_advice_too_large",
+    "scan_page_too_large": "scan_advice_too_large",
+    "scan_not_image": "scan_advice_not_image",
+    "scan_pdf_unreadable": "scan_advice_not_image",
+    "scan_page_unreadable": "scan_advice_not_image",
+    "scan_empty": "scan_advice_not_image",
+    "scan_pdf_password": "scan_advice_password",
+    "payload_too_short": "scan_advice_damaged",
+    "payload_damaged": "scan_advice_damaged",
+    "payload_truncated": "scan_advice_damaged",
+    "payload_kind": "scan_advice_damaged",
+    "payload_sequence": "scan_advice_damaged",
+    "payload_manifest_damaged": "scan_advice_damaged",
+}
+"""Problem code of a scanned item -> the catalogue code of the advice the screen shows for it."""
+
+_FALLBACK = "scan_advice_damaged"
+
+
+def signature_state(error_code: str | None, verified: bool) -> str:
+    """trusted, unknown_key or tampered: from a capture's `verified` flag and its problem's message code.
+
+    `error_code` is `ScanItem.error_code` for an item not yet recorded, or the `error_code` column of a
+    capture stored in the ledger (None when nothing was wrong).
+    """
     if verified:
         return "trusted"
-    if error and error.startswith("unknown key"):
-        return "unknown_key"
-    return "tampered"
+    return "unknown_key" if error_code == UNKNOWN_KEY_CODE else "tampered"
 
 
-def scan_error_ja(error: str | None) -> str:
-    """A Japanese sentence for why a scanned item was not accepted."""
-    text = error or ""
-    if text.startswith("unknown key"):
-        return ("この用紙は信頼されていない鍵で署名されています（不明な鍵）。印刷側の公開鍵が登録されているか確認してください。"
-                "受理には審査の権限が必要です。")
-    if text.startswith("signature check failed"):
-        return "署名が一致しません（改ざんの疑い）。この用紙は確認できません。審査担当に相談してください。"
-    if text.startswith("no QR code"):
-        return "QR コードを読み取れませんでした。用紙の向き・明るさを確認するか、手入力してください。"
-    if text.startswith("the record in the code is not valid"):
-        return "コードの中の通知内容が正しくありません。手入力してください。"
-    if "not a paperlink" in text.lower() or "prefix" in text.lower():
-        return "paperlink の通知用紙のコードではありません。"
-    if "too large" in text:
-        return "画像が大きすぎて読めません。解像度を下げて取り込んでください。"
-    if "cannot be read" in text or "not an image" in text or "not a readable PDF" in text or "empty" in text:
-        return "このファイルは画像でも PDF でもないか、壊れています。スキャナーで保存した画像（PNG・JPEG・TIFF）か PDF を選んでください。"
-    if "password" in text:
-        return "パスワード付きの PDF は読めません。パスワードなしで保存し直してください。"
-    return "コードが壊れているか、paperlink の通知用紙のものではありません。もう一度読み取るか、手入力してください。"
+def scan_error_code_ja(code: str | None) -> str:
+    """A Japanese sentence for why a scanned item was not accepted, from its problem's message code alone.
+
+    For a capture stored in the ledger (its `error_code` column): the advice for the code, else the code's own
+    Japanese message when it needs no parameters, else a general sentence.
+    """
+    if code in ADVICE:
+        return render(ADVICE[code], {}, "ja")
+    if code in MESSAGES and "{" not in MESSAGES[code][1]:
+        return render(code, {}, "ja")
+    return render(_FALLBACK, {}, "ja")
 
 
-def outcome_message(result: IntakeResult, total: int | None = None) -> str:
-    """A Japanese sentence for one intake result."""
+def scan_error_ja(problem: PaperlinkError | None) -> str:
+    """A Japanese sentence for why a scanned item (not yet recorded) was not accepted: `ScanItem.problem`.
+
+    The advice for its code when there is one, else its own Japanese message, else a general sentence.
+    """
+    if problem is None:
+        return render(_FALLBACK, {}, "ja")
+    if problem.code in ADVICE or problem.code not in MESSAGES:
+        return scan_error_code_ja(problem.code)
+    return problem.message_ja
+
+
+def outcome_message(result: IntakeResult, total: int | None = None, problem: PaperlinkError | None = None) -> str:
+    """A Japanese sentence for one intake result; `problem` is the recorded item's `ScanItem.problem` (why a
+    rejected item was rejected)."""
     where = f"{result.batch_id} {result.seq}/{total}" if result.seq and total else (result.batch_id or "")
     who = f"（{result.notice_id}）" if result.notice_id else ""
     if result.outcome == "new":
@@ -55,11 +94,13 @@ def outcome_message(result: IntakeResult, total: int | None = None) -> str:
         return f"バッチ {result.batch_id} の表紙を読み取り、通知の一覧を登録しました。"
     if result.outcome == "conflict":
         return (f"{where}{who}: 台帳の内容と矛盾するため取り込みませんでした（別のバッチの用紙か、内容の違う用紙です）。"
-                f" 詳細: {result.message}")
-    return scan_error_ja(result.message)
+                f" 詳細: {result.message_in('ja')}")
+    if result.outcome == "foreign":
+        return result.message_in("ja")
+    return scan_error_ja(problem)
 
 
-def item_label(item: ScanItem) -> str:
+def unrecorded_label(item: ScanItem) -> str:
     """The result label of a scanned item before it is recorded (unreadable pages, foreign codes)."""
     if item.text is None:
         return OUTCOME_LABELS["unreadable"]

@@ -20,8 +20,8 @@ from paperlink.checkcodes import field_check, record_check_code
 from paperlink.dates import to_wareki
 from paperlink.doubleentry import flatten
 from paperlink.fields import FIELD_BY_KEY
+from paperlink.labels import display_value
 from paperlink.notice import Notice
-from paperlink.sheets import display_value
 
 from .conftest import PASSWORD, Paper, Server, scanned_pdf
 

@@ -11,7 +11,10 @@ from hypothesis import strategies as st
 
 EXAMPLES = int(os.environ.get("PAPERLINK_FUZZ_UPLOADS", "1000"))
 COUNTS: dict[str, int] = {}
-pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow warns about the corrupt EXIF it survives
+pytestmark = [
+    pytest.mark.fuzz,
+    pytest.mark.filterwarnings("ignore::UserWarning"),  # Pillow warns about the corrupt EXIF it survives
+]
 
 # beginnings of real formats, so the fuzz reaches the image and PDF parsers rather than stopping at magic bytes
 MAGIC = [b"", b"%PDF-1.7\n", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff\xe0", b"BM", b"II*\x00", b"MM\x00*", b"GIF89a"]

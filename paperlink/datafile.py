@@ -1,0 +1,60 @@
+"""What reading a notice data file needs in either format (JSON Lines in `dataformat`, CSV in `csvformat`).
+
+A reader turns each record into a notice through a `Collector`, which gathers the notices and every problem
+(a `Problem` built by `problem`, naming file, line and field) and refuses duplicate notice ids; at the end
+`Collector.result()` returns the notices or raises one `DataFileError` listing every problem.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from paperlink.errors import DataFileError, NoticeInvalid, Problem, field_error
+from paperlink.notice import Notice, parse_notice
+
+
+def problem(path: str, line: int, field: str, code: str, /, **params: object) -> Problem:
+    """A problem at `path`:`line` in `field`, its message given by a message code and parameters."""
+    err = field_error(field, code, **params)
+    return Problem(path, line, field, err.message, err.message_ja)
+
+
+class Collector:
+    """Gathers notices and problems while reading, and checks duplicate notice ids."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.notices: list[Notice] = []
+        self.problems: list[Problem] = []
+        self.records = 0
+        self._first_line: dict[str, int] = {}
+
+    def add(self, line: int, raw: object) -> None:
+        """Validate the raw record read at `line`; keep its notice, or its problems."""
+        self.records += 1
+        try:
+            notice = parse_notice(raw)
+        except NoticeInvalid as exc:
+            self.problems += [Problem(self.name, line, e.field, e.message, e.message_ja) for e in exc.errors]
+            return
+        first = self._first_line.setdefault(notice.notice_id, line)
+        if first != line:
+            self.problems.append(problem(self.name, line, "notice_id", "duplicate_id", value=notice.notice_id,
+                                         first=first))
+            return
+        self.notices.append(notice)
+
+    def result(self) -> list[Notice]:
+        """The notices read; DataFileError listing every problem if there was any."""
+        if self.problems:
+            raise DataFileError(self.problems)
+        return self.notices
+
+
+def read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """A file's bytes, or DataFileError naming it (missing, a directory, unreadable)."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise DataFileError([problem(str(path), 0, "(file)", "unreadable", detail=exc.strerror or exc)]) from None

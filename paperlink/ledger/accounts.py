@@ -1,0 +1,55 @@
+"""Clerks' account rows. The rules (login names, roles, password hashing, throttling) live in `paperlink.users`."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from paperlink.ledger.connection import Ledger, now
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """One account as stored: login, display name, roles, password hash, active."""
+
+    login: str
+    display_name: str
+    roles: frozenset[str]
+    password_hash: str
+    active: bool
+
+    @classmethod
+    def of(cls, r: sqlite3.Row) -> AccountRow:
+        """The row as read from `users`."""
+        return cls(r["login"], r["display_name"], frozenset(filter(None, r["roles"].split(","))), r["password_hash"],
+                   bool(r["active"]))
+
+
+def account(ledger: Ledger, login: str) -> AccountRow | None:
+    """The account with this login (active or not), or None."""
+    row = ledger.db.execute("SELECT * FROM users WHERE login = ?", (login,)).fetchone()
+    return AccountRow.of(row) if row else None
+
+
+def accounts(ledger: Ledger) -> list[AccountRow]:
+    """Every account, by login."""
+    return [AccountRow.of(r) for r in ledger.db.execute("SELECT * FROM users ORDER BY login")]
+
+
+def add_account(ledger: Ledger, login: str, display_name: str, roles: frozenset[str], password_hash: str) -> None:
+    """A new account (the caller checked the login is free, inside the same transaction)."""
+    ledger.require_transaction()
+    ledger.db.execute("INSERT INTO users (login, display_name, roles, password_hash, created_at) VALUES (?,?,?,?,?)",
+                      (login, display_name, ",".join(sorted(roles)), password_hash, now()))
+
+
+def set_account_active(ledger: Ledger, login: str, active: bool) -> None:
+    """Let an account log in, or stop it."""
+    ledger.require_transaction()
+    ledger.db.execute("UPDATE users SET active = ? WHERE login = ?", (int(active), login))
+
+
+def set_password_hash(ledger: Ledger, login: str, password_hash: str) -> None:
+    """Replace an account's password hash."""
+    ledger.require_transaction()
+    ledger.db.execute("UPDATE users SET password_hash = ? WHERE login = ?", (password_hash, login))

@@ -1,0 +1,189 @@
+"""The ledger's connection: one SQLite database in the data directory, its transactions and settings.
+
+SQLite is opened with WAL, foreign keys on and a busy timeout; every logical write runs inside one
+`BEGIN IMMEDIATE` transaction (`Ledger.transaction()`), so it either completes or leaves nothing. Schema
+changes are the numbered migrations of `schema.py`, applied in order and recorded in `PRAGMA user_version`.
+What may be written, and how, is the business of `store.py` (notices and their batches, captures, entries,
+verifications, exports), `accounts.py` (clerks) and `registers.py` (scanned files, the media register).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from paperlink.errors import PaperlinkError
+from paperlink.ledger import audit as chain
+from paperlink.ledger.audit import AuditEntry
+from paperlink.ledger.schema import MIGRATIONS
+
+
+class LedgerError(PaperlinkError):
+    """The ledger cannot be opened or used as asked (newer schema, a write outside a transaction, …)."""
+
+
+class IllegalTransition(LedgerError):
+    """A notice was asked to move to a state the state machine does not allow from where it is."""
+
+
+class NoticeNotFound(LedgerError):
+    """No notice has that row id."""
+
+
+def now() -> str:
+    """The current time as an ISO timestamp (UTC, seconds)."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+class Ledger:
+    """The SQLite ledger of one data directory. Use as a context manager or call close().
+
+    `migrations` is the schema to bring the file up to (tests pass extra ones; everything else the default).
+    """
+
+    def __init__(self, path: str | Path, migrations: Sequence[str] = MIGRATIONS) -> None:
+        self.path = Path(path)
+        self.migrations = tuple(migrations)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=10, check_same_thread=False)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA secure_delete=ON")  # erased personal data is overwritten, not left in free pages
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise LedgerError("ledger_open_failed", path=self.path, detail=exc) from None
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(self.migrations):
+            self.db.close()
+            raise LedgerError("ledger_newer_schema", path=self.path, version=version, supported=len(self.migrations))
+        for number in range(version, len(self.migrations)):
+            with self.transaction():
+                for statement in _statements(self.migrations[number]):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number + 1}")
+
+    @property
+    def schema_version(self) -> int:
+        """The applied migration count."""
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE … COMMIT, ROLLBACK on any exception)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def require_transaction(self) -> None:
+        """LedgerError unless a write transaction is open (every store write runs inside one)."""
+        if not self.db.in_transaction:
+            raise LedgerError("ledger_outside_transaction")
+
+    # -- audit ----------------------------------------------------------------------------------
+
+    def audit(self, actor: str, action: str, subject: str, **detail: Any) -> None:
+        """Append an audit entry; call inside the transaction of the change it records."""
+        self.require_transaction()
+        chain.append(self.db, now(), actor, action, subject, detail)
+
+    def audit_entries(self, subject: str | None = None) -> list[AuditEntry]:
+        """Audit entries in order (all, or those of one subject)."""
+        return chain.entries(self.db, subject)
+
+    def audit_count(self) -> int:
+        """How many entries the audit log holds."""
+        return chain.count(self.db)
+
+    def verify_audit(self) -> int | None:
+        """The id of the first audit entry whose chain is broken, or None when the whole chain holds."""
+        return chain.first_broken(self.db)
+
+    def recent_actions(self, actor: str, action: str, since: str, reset_action: str) -> int:
+        """How many `action` entries `actor` has at or after `since` and after its last `reset_action`."""
+        return chain.recent_actions(self.db, actor, action, since, reset_action)
+
+    # -- settings -------------------------------------------------------------------------------
+
+    def setting(self, key: str, default: str | None = None) -> str | None:
+        """An office setting (None or `default` when unset)."""
+        row = self.db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return str(row["value"]) if row else default
+
+    def set_setting(self, key: str, value: str, actor: str) -> None:
+        """Change an office setting (audited, in its own transaction)."""
+        with self.transaction():
+            self.db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?",
+                            (key, value, value))
+            self.audit(actor, "setting.changed", key, value=value)
+
+    # -- the file as a whole --------------------------------------------------------------------
+
+    def backup_to(self, path: Path) -> None:
+        """Copy the whole ledger into a new SQLite file with the online backup API (safe while others write)."""
+        destination = sqlite3.connect(path)
+        try:
+            with destination:
+                self.db.backup(destination)
+        finally:
+            destination.close()
+
+    def integrity(self) -> str:
+        """SQLite's integrity check: 'ok', or the first problem found."""
+        return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
+
+    def checkpoint(self) -> None:
+        """Write the WAL back into the main file and truncate it (no copy of erased rows stays in the WAL)."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def count(self, table: str) -> int:
+        """Rows in one of the ledger's tables."""
+        if table not in _TABLES:
+            raise LedgerError("ledger_unknown_table", table=table)
+        return int(self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+    # -- reads for tests and diagnostics ----------------------------------------------------------
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Rows of a read query (tests and diagnostics; paperlink's own reads live in `views.py`)."""
+        return self.db.execute(sql, params).fetchall()
+
+
+_TABLES = frozenset({"batches", "notices", "captures", "scanned_files", "audit", "users", "entries", "verifications",
+                     "exports", "settings", "media_register"})
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (triggers keep their inner semicolons)."""
+    statements, current = [], []
+    for line in script.strip().splitlines():
+        current.append(line)
+        joined = "\n".join(current).strip()
+        if joined.endswith(";") and sqlite3.complete_statement(joined):
+            statements.append(joined)
+            current = []
+    if "\n".join(current).strip():
+        statements.append("\n".join(current).strip())
+    return statements

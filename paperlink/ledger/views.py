@@ -1,0 +1,201 @@
+"""Read models: what the screen and the command line show, read in one place.
+
+Nothing here writes. Each function answers one question a page or a command asks (the board, the entry
+queue, a batch's status, what may be exported, the processing report's rows, …) with frozen values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from paperlink.ledger.connection import Ledger
+from paperlink.ledger.rows import BatchRow, ExportRow, NoticeRow
+from paperlink.ledger.schema import VERIFIED_STATES, EntryRound, NoticeState, VerificationMethod
+from paperlink.ledger.store import batch, notices_of
+
+
+def batch_ids(ledger: Ledger) -> list[str]:
+    """Every batch in the ledger, oldest first."""
+    return [r["batch_id"] for r in
+            ledger.db.execute("SELECT batch_id FROM batches ORDER BY registered_at, batch_id")]
+
+
+def batches(ledger: Ledger) -> list[BatchRow]:
+    """Every batch, newest first."""
+    return [BatchRow.of(r) for r in ledger.db.execute("SELECT * FROM batches ORDER BY registered_at DESC, batch_id")]
+
+
+def batch_total(ledger: Ledger, batch_id: str | None) -> int | None:
+    """How many notices a batch has (None for an unknown batch)."""
+    found = batch(ledger, batch_id) if batch_id is not None else None
+    return found.total if found else None
+
+
+@dataclass(frozen=True)
+class NoticeLine:
+    """One position n of a batch: the notice there, or None while nothing is known of it."""
+
+    seq: int
+    notice: NoticeRow | None
+
+    @property
+    def state(self) -> NoticeState:
+        """The notice's state (a position never seen counts as 未着)."""
+        return self.notice.state if self.notice else NoticeState.MISSING
+
+
+@dataclass(frozen=True)
+class BatchStatus:
+    """How far a batch has come: its size, what was received, and which sheets are still missing."""
+
+    batch_id: str
+    total: int
+    received: int
+    states: dict[str, int]
+    missing: list[tuple[int, str | None]]
+    lines: tuple[NoticeLine, ...] = ()
+
+    @property
+    def verified(self) -> int:
+        """Notices verified (確認済 or 完了)."""
+        return sum(1 for line in self.lines if line.state in VERIFIED_STATES)
+
+
+def batch_status(ledger: Ledger, batch_id: str) -> BatchStatus | None:
+    """The status of one batch (None if the ledger does not know it)."""
+    found = batch(ledger, batch_id)
+    if found is None:
+        return None
+    known = {n.seq: n for n in notices_of(ledger, batch_id)}
+    lines = tuple(NoticeLine(seq, known.get(seq)) for seq in range(1, found.total + 1))
+    states: dict[str, int] = {}
+    for n in known.values():
+        states[n.state.value] = states.get(n.state.value, 0) + 1
+    missing = [(line.seq, line.notice.notice_id if line.notice else None)
+               for line in lines if line.state is NoticeState.MISSING]
+    states[NoticeState.MISSING.value] = len(missing)
+    return BatchStatus(batch_id, found.total, found.total - len(missing), states, missing, lines)
+
+
+@dataclass(frozen=True)
+class BoardBatch:
+    """One batch on the board: the batch, its status, and whether it was exported."""
+
+    batch: BatchRow
+    status: BatchStatus
+    exported: bool
+
+
+def board(ledger: Ledger) -> list[BoardBatch]:
+    """Every batch with its status and export state, newest first (the screen chooses which to show)."""
+    exported = {r["batch_id"] for r in ledger.db.execute("SELECT DISTINCT batch_id FROM exports")}
+    out = []
+    for row in batches(ledger):
+        status = batch_status(ledger, row.batch_id)
+        if status is not None:
+            out.append(BoardBatch(row, status, row.batch_id in exported))
+    return out
+
+
+@dataclass(frozen=True)
+class QueuedNotice:
+    """A notice waiting to be typed: 未着 with a known sheet, 一次入力済 or 不一致."""
+
+    notice: NoticeRow
+    total: int
+
+
+def entry_queue(ledger: Ledger) -> list[QueuedNotice]:
+    """Notices waiting for a typed entry or a re-key, in batches not yet exported, oldest batch first."""
+    waiting = (NoticeState.MISSING, NoticeState.FIRST_ENTRY, NoticeState.MISMATCH)
+    rows = ledger.db.execute(
+        "SELECT n.*, b.total AS batch_total FROM notices n JOIN batches b ON b.batch_id = n.batch_id"
+        f" WHERE n.state IN ({','.join('?' * len(waiting))})"
+        " AND NOT EXISTS (SELECT 1 FROM exports e WHERE e.batch_id = n.batch_id) ORDER BY b.registered_at, n.seq",
+        [s.value for s in waiting])
+    return [QueuedNotice(NoticeRow.of(r), int(r["batch_total"])) for r in rows]
+
+
+def next_to_confirm(ledger: Ledger, batch_id: str) -> int | None:
+    """The first 読取済, verified notice of a batch (row id), for moving on after a confirmation."""
+    row = ledger.db.execute("SELECT id FROM notices WHERE batch_id = ? AND state = ? AND verified = 1"
+                            " ORDER BY seq LIMIT 1", (batch_id, NoticeState.DECODED.value)).fetchone()
+    return int(row["id"]) if row else None
+
+
+def exportable_batches(ledger: Ledger) -> list[str]:
+    """Batches whose notices are all verified and that were never exported, oldest first."""
+    verified = [s.value for s in VERIFIED_STATES]
+    rows = ledger.db.execute(
+        "SELECT b.batch_id FROM batches b WHERE b.total > 0"
+        f" AND (SELECT COUNT(*) FROM notices n WHERE n.batch_id = b.batch_id AND n.state IN ({','.join('?' * len(verified))}))"
+        " = b.total AND NOT EXISTS (SELECT 1 FROM exports e WHERE e.batch_id = b.batch_id)"
+        " ORDER BY b.registered_at, b.batch_id", verified)
+    return [r["batch_id"] for r in rows]
+
+
+def exports(ledger: Ledger, limit: int = 50) -> list[ExportRow]:
+    """The latest exports, newest first."""
+    return [ExportRow.of(r) for r in ledger.db.execute("SELECT * FROM exports ORDER BY id DESC LIMIT ?", (limit,))]
+
+
+def export_file_names(ledger: Ledger, batch_id: str | None = None) -> set[str]:
+    """The names of files the ledger recorded as exports (of one batch, or of all)."""
+    if batch_id is None:
+        return {r["file_name"] for r in ledger.db.execute("SELECT DISTINCT file_name FROM exports")}
+    return {r["file_name"] for r in
+            ledger.db.execute("SELECT DISTINCT file_name FROM exports WHERE batch_id = ?", (batch_id,))}
+
+
+def export_file_erased(ledger: Ledger, file_name: str) -> bool:
+    """Whether every batch written to an export file has had its personal data erased."""
+    rows = ledger.db.execute("SELECT b.erased_at FROM exports e JOIN batches b ON b.batch_id = e.batch_id"
+                             " WHERE e.file_name = ?", (file_name,)).fetchall()
+    return all(r["erased_at"] for r in rows)
+
+
+def last_exports(ledger: Ledger) -> list[tuple[str, str]]:
+    """(batch id, time of its last export) for every exported batch not yet erased, oldest export first."""
+    rows = ledger.db.execute("SELECT b.batch_id, MAX(e.exported_at) AS last FROM batches b JOIN exports e"
+                             " ON e.batch_id = b.batch_id WHERE b.erased_at IS NULL GROUP BY b.batch_id ORDER BY last")
+    return [(r["batch_id"], r["last"]) for r in rows]
+
+
+@dataclass(frozen=True)
+class ReportLine:
+    """One notice of the processing report with how it was verified."""
+
+    notice: NoticeRow
+    total: int
+    method: VerificationMethod | None
+    entered_by: str | None
+    verified_by: str | None
+    verified_at: str | None
+
+
+def report_lines(ledger: Ledger, batch_id: str) -> list[ReportLine] | None:
+    """Every notice of a batch with its verification (None for an unknown batch)."""
+    found = batch(ledger, batch_id)
+    if found is None:
+        return None
+    rows = ledger.db.execute("SELECT n.*, v.method, v.entered_by, v.verified_by, v.verified_at FROM notices n"
+                             " LEFT JOIN verifications v ON v.notice_row = n.id WHERE n.batch_id = ? ORDER BY n.seq",
+                             (batch_id,))
+    return [ReportLine(NoticeRow.of(r), found.total, VerificationMethod(r["method"]) if r["method"] else None,
+                       r["entered_by"], r["verified_by"], r["verified_at"])
+            for r in rows]
+
+
+def first_clerk(ledger: Ledger, pk: int) -> str | None:
+    """Who typed a notice's first entry (None before it was typed)."""
+    row = ledger.db.execute("SELECT clerk FROM entries WHERE notice_row = ? AND round = ? ORDER BY id DESC LIMIT 1",
+                            (pk, int(EntryRound.FIRST))).fetchone()
+    return str(row["clerk"]) if row else None
+
+
+def typed_check_code(ledger: Ledger, pk: int) -> str | None:
+    """The check code typed with the latest first or second entry, if any."""
+    row = ledger.db.execute(
+        "SELECT check_code FROM entries WHERE notice_row = ? AND round IN (?, ?) AND check_code IS NOT NULL"
+        " ORDER BY id DESC LIMIT 1", (pk, int(EntryRound.FIRST), int(EntryRound.SECOND))).fetchone()
+    return str(row["check_code"]) if row else None
