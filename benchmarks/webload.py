@@ -189,7 +189,7 @@ class LoadResult:
 
 def load_run(office: Office, seconds: float, fps: float = 10.0) -> LoadResult:
     """Two clerks working the board, handheld scanner and confirm screens while a camera streams frames."""
-    from paperlink.ledger import Ledger
+    from paperlink.ledger import Ledger, views
 
     errors: list[str] = []
     stop = time.monotonic() + seconds
@@ -243,10 +243,8 @@ def load_run(office: Office, seconds: float, fps: float = 10.0) -> LoadResult:
     for client in (camera, clerk_a, clerk_b):
         errors += [f"{path}: HTTP {status}" for path, _, status in client.timings if status >= 500]
     with Ledger(office.home / "ledger.sqlite3") as ledger:
-        read = ledger.query("SELECT COUNT(*) FROM notices WHERE digest IS NOT NULL")[0][0]
-        confirmed = ledger.query("SELECT COUNT(*) FROM notices WHERE state = 'confirmed'")[0][0]
-        dupes = ledger.query("SELECT COUNT(*) FROM (SELECT batch_id, seq FROM notices GROUP BY batch_id, seq"
-                             " HAVING COUNT(*) > 1)")[0][0]
+        tally = views.notice_tally(ledger)
+        read, confirmed, dupes = tally.read, tally.confirmed, tally.doubled_positions
     frame_times = [t for path, t, _ in camera.timings if path == "/capture/frame"]
     clerk_times = [t for c in (clerk_a, clerk_b) for _, t, _ in c.timings]
     total = sum(len(c.timings) for c in (camera, clerk_a, clerk_b))

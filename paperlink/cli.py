@@ -80,7 +80,8 @@ def _os_error_message(exc: OSError, targets: list[tuple[str, Path]]) -> str:
     for a file in its output folder, `cannot read FILE: why` for anything else."""
     why = exc.strerror or str(exc)
     if not exc.filename:
-        return why
+        outputs = [target for kind, target in targets if kind == "file"]
+        return f"cannot write {outputs[0]}: {why}" if len(outputs) == 1 else why
     failed = Path(exc.filename).absolute()
     for kind, target in targets:
         where = target.absolute()
@@ -114,6 +115,9 @@ class CoreErrorGroup(click.Group):
                                        "nothing was written") from None
         except PaperlinkError as exc:
             raise click.ClickException(exc.message("en")) from None
+        except UnicodeDecodeError as exc:
+            raise click.ClickException(f"the input is not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} "
+                                       f"at offset {exc.start})") from None
         except OSError as exc:
             if exc.errno == errno.EPIPE:
                 raise  # click's main() ends quietly when the reader of stdout went away

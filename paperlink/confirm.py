@@ -36,7 +36,7 @@ def confirm(ledger: Ledger, pk: int, clerk: User) -> NoticeRow:
     with ledger.transaction():
         row = get_notice(ledger, pk)
         if row.state is not NoticeState.DECODED or not row.verified:
-            raise WorkflowError("workflow_not_confirmable", notice_id=row.notice_id, state=row.state.value)
+            raise WorkflowError("workflow_not_confirmable", notice_id=row.notice_id, state=row.state)
         confirmed = store.move_notice(ledger, pk, NoticeState.CONFIRMED)
         store.add_verification(ledger, pk, VerificationMethod.QR, clerk.login)
         ledger.audit(clerk.login, "notice.confirmed", row.batch_id, seq=row.seq, notice_id=row.notice_id,
@@ -64,7 +64,7 @@ def override(ledger: Ledger, capture_id: int, reviewer: User, reason: str) -> in
                                  reviewer.login)
         row = store.notice_at(ledger, sheet.batch_id, sheet.seq)
         if row is not None and row.state not in (NoticeState.MISSING, NoticeState.DECODED):
-            raise WorkflowError("workflow_already_processed", notice_id=row.notice_id, state=row.state.value)
+            raise WorkflowError("workflow_already_processed", notice_id=row.notice_id, state=row.state)
         if row is not None and row.notice_id not in (None, notice.notice_id):
             raise WorkflowError("workflow_position_taken", seq=sheet.seq, total=sheet.total, notice_id=row.notice_id)
         if row is None:

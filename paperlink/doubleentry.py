@@ -83,12 +83,14 @@ def submit_entry(ledger: Ledger, pk: int, raw: dict[str, Any], check_code: str |
         raise WorkflowError("workflow_entry_role")
     row = get_notice(ledger, pk)
     if row.state not in ENTRY_STATES:
-        raise WorkflowError("workflow_not_enterable", notice_id=row.notice_id or f"#{pk}", state=row.state.value)
+        raise WorkflowError("workflow_not_enterable", notice_id=row.notice_id or f"#{pk}", state=row.state)
     notice, errors = _validate(row, raw, check_code)
     if errors or notice is None:
         return EntryResult(row.state, errors=tuple(errors), stored=False)
     with ledger.transaction():
-        row = get_notice(ledger, pk)  # re-read inside the write lock
+        row = get_notice(ledger, pk)  # re-read inside the write lock: another desk may have moved it meanwhile
+        if row.state not in ENTRY_STATES:
+            raise WorkflowError("workflow_not_enterable", notice_id=row.notice_id or f"#{pk}", state=row.state)
         if row.state is NoticeState.MISSING:
             _store(ledger, pk, EntryRound.FIRST, notice, check_code, clerk)
             failpoint("entry.first-in-transaction")

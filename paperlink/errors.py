@@ -7,6 +7,7 @@ into messages; nothing in the core prints or exits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 
 class PaperlinkError(Exception):
@@ -20,13 +21,17 @@ class PaperlinkError(Exception):
     def __init__(self, code: str, /, **params: object) -> None:
         self.code = code
         self.params: dict[str, str] = {key: str(value) for key, value in params.items()}
+        # values that word themselves per language: a nested PaperlinkError, a NoticeState (its label), …
+        self._localised = {key: value for key, value in params.items() if isinstance(value, Localised)}
         super().__init__(code)
 
     def message(self, lang: str = "en") -> str:
-        """The message in `lang` ('en' or 'ja') with the parameters filled in."""
+        """The message in `lang` ('en' or 'ja') with the parameters filled in (each in the same language)."""
         from paperlink.messages import render
 
-        return render(self.code, self.params, lang)
+        params = dict(self.params)
+        params.update({key: value.message(lang) for key, value in self._localised.items()})
+        return render(self.code, params, lang)
 
     @property
     def message_ja(self) -> str:
@@ -37,10 +42,19 @@ class PaperlinkError(Exception):
         return self.message("en")
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild, (type(self), self.code, self.params))
+        return (_rebuild, (type(self), self.code, {**self.params, **self._localised}))
 
 
-def _rebuild(cls: type[PaperlinkError], code: str, params: dict[str, str]) -> PaperlinkError:
+@runtime_checkable
+class Localised(Protocol):
+    """A parameter value that words itself in each language (`message('en')`, `message('ja')`)."""
+
+    def message(self, lang: str = "en") -> str:
+        """The value as text in `lang`."""
+        ...
+
+
+def _rebuild(cls: type[PaperlinkError], code: str, params: dict[str, object]) -> PaperlinkError:
     error = cls.__new__(cls)
     PaperlinkError.__init__(error, code, **params)
     return error

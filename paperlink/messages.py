@@ -236,6 +236,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                   "状態「{state}」の通知を「{target}」にはできません"),
     "ledger_notice_not_found": ("no notice with row id {pk}", "通知（行 {pk}）が見つかりません"),
     "ledger_unknown_batch": ("batch {batch_id} is not in the ledger", "バッチ {batch_id} は台帳にありません"),
+    "ledger_migration_references": ("migration {number} left rows of {table} pointing at nothing; nothing was changed",
+                                    "台帳の更新 {number} で表 {table} の参照が壊れるため、何も変更していません"),
+    "ledger_busy": ("the ledger {path} is busy (another paperlink holds it: {detail}); try again",
+                    "台帳 {path} は他の paperlink が使用中です（{detail}）。少し待ってから、もう一度操作してください"),
     "ledger_unknown_table": ("the ledger has no table {table}", "台帳に表 {table} はありません"),
     # workflow: confirming, overriding, double entry
     "workflow_notice_not_found": ("no notice with row id {pk}", "通知（行 {pk}）が見つかりません"),

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from paperlink.errors import PaperlinkError
 from paperlink.failpoints import failpoint
 from paperlink.keys import key_id
-from paperlink.ledger import Channel, Ledger, NoticeState, Transport, VerificationMethod, now, store
+from paperlink.ledger import Ledger, NoticeState, Transport, VerificationMethod, now, store
 from paperlink.notice import Notice, canonical_json
 
 MANIFEST_FORMAT = "paperlink-batch-manifest"
@@ -140,6 +140,10 @@ class ImportResult:
     count: int
 
 
+_METHOD_OF = {Transport.LINE: VerificationMethod.LINE, Transport.MEDIA: VerificationMethod.MEDIA}
+"""How a batch delivered by line or media counts as verified (paper never comes this way)."""
+
+
 def import_batch(ledger: Ledger, manifest: Manifest, notices: Sequence[Notice], transport: Transport | str,
                  actor: str, extra: Callable[[Ledger], None] | None = None) -> ImportResult:
     """Import a verified batch in one transaction (see the module docstring). `extra(ledger)` runs inside it."""
@@ -157,7 +161,7 @@ def import_batch(ledger: Ledger, manifest: Manifest, notices: Sequence[Notice], 
             return ImportResult("duplicate", manifest.batch_id, len(notices))
         store.register_batch(ledger, manifest.batch_id, how, len(notices), manifest.key_id, actor, manifest_seen=True,
                              data_sha256=manifest.sha256)
-        method = VerificationMethod(Channel(how.value).value)
+        method = _METHOD_OF[how]
         for seq, notice in enumerate(notices, start=1):
             pk = store.add_notice(ledger, manifest.batch_id, seq, NoticeState.CONFIRMED, record=notice, verified=True)
             store.add_verification(ledger, pk, method, f"key:{manifest.key_id}")

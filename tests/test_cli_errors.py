@@ -129,3 +129,47 @@ def test_every_command_reports_through_the_one_place() -> None:
     assert isinstance(main, CoreErrorGroup)
     for command in walk(main):
         assert isinstance(command, CoreErrorCommand | CoreErrorGroup), command.name
+
+
+def test_a_write_error_without_a_file_name_names_the_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN a disk that fills up during fsync (the OSError carries no file name) THEN the output is named."""
+    import errno
+    import os
+
+    def full(_fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    out = tmp_path / "out.jsonl"
+    line = one_error_line(run("samples", "--count", "2", "-o", out))
+    assert line == f"Error: cannot write {out}: No space left on device"
+    assert not out.exists()
+
+
+def test_typed_codes_that_are_not_utf8_give_one_line(home: Path) -> None:
+    result = CliRunner().invoke(main, ["scan", "--typed"], input=b"PL1:\xff\xfe\n", catch_exceptions=False)
+    assert "not UTF-8" in one_error_line(result)
+
+
+def test_a_busy_ledger_gives_one_line(home: Path) -> None:
+    """GIVEN another process holding the ledger's write lock WHEN a command must write THEN one line, no traceback."""
+    from paperlink.ledger import Ledger
+
+    with Ledger(home / "ledger.sqlite3") as other:
+        other.db.execute("PRAGMA busy_timeout = 0")
+        other.db.execute("BEGIN IMMEDIATE")
+        import paperlink.ledger.connection as connection
+
+        original = connection.sqlite3.connect
+
+        def impatient(*args, **kwargs):  # type: ignore[no-untyped-def]
+            kwargs["timeout"] = 0.1
+            return original(*args, **kwargs)
+
+        try:
+            connection.sqlite3.connect = impatient  # type: ignore[assignment]
+            line = one_error_line(run("retention", "--days", "30", "--clerk", "x"))
+        finally:
+            connection.sqlite3.connect = original  # type: ignore[assignment]
+            other.db.execute("ROLLBACK")
+    assert "busy" in line

@@ -133,3 +133,18 @@ def test_the_source_check_finds_english_text() -> None:
     classes = _error_classes([("sample", tree)]) | {"KeyMissing"}
     found = sorted(_problems("sample", tree, classes))
     assert [line.split(": ")[0] for line in found] == [f"paperlink/sample.py:{n}" for n in (3, 4, 5)], found
+
+
+def test_nested_errors_and_states_are_worded_in_the_message_language() -> None:
+    """A nested error and a notice state are parameters that word themselves: no English inside a Japanese message."""
+    import pickle
+
+    from paperlink.confirm import WorkflowError
+    from paperlink.ledger import NoticeState
+
+    nested = WorkflowError("workflow_override_broken", detail=WorkflowError("workflow_entry_missing"))
+    assert nested.message_ja.endswith("（入力が見つかりません）") and str(nested).endswith("(the entry was not found)")
+    state = WorkflowError("workflow_not_confirmable", notice_id="N1", state=NoticeState.DONE)
+    assert "完了" in state.message_ja and "done" not in state.message_ja and "(done)" in str(state)
+    assert state.params == {"notice_id": "N1", "state": "done"}
+    assert pickle.loads(pickle.dumps(nested)).message_ja == nested.message_ja

@@ -58,7 +58,16 @@ class Ledger:
             self.db.execute("PRAGMA secure_delete=ON")  # erased personal data is overwritten, not left in free pages
             self._migrate()
         except sqlite3.Error as exc:
+            self._close_quietly()
             raise LedgerError("ledger_open_failed", path=self.path, detail=exc) from None
+        except LedgerError:
+            self._close_quietly()
+            raise
+
+    def _close_quietly(self) -> None:
+        db = getattr(self, "db", None)
+        if db is not None:
+            db.close()
 
     def __enter__(self) -> Ledger:
         return self
@@ -73,13 +82,24 @@ class Ledger:
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > len(self.migrations):
-            self.db.close()
             raise LedgerError("ledger_newer_schema", path=self.path, version=version, supported=len(self.migrations))
-        for number in range(version, len(self.migrations)):
-            with self.transaction():
-                for statement in _statements(self.migrations[number]):
-                    self.db.execute(statement)
-                self.db.execute(f"PRAGMA user_version = {number + 1}")
+        if version == len(self.migrations):
+            return
+        # SQLite's way to change a table (e.g. widen a CHECK): rebuild it with foreign keys off, which can only be
+        # switched outside a transaction; every reference is checked before the migration commits
+        self.db.execute("PRAGMA foreign_keys=OFF")
+        try:
+            for number in range(version, len(self.migrations)):
+                with self.transaction():
+                    for statement in _statements(self.migrations[number]):
+                        self.db.execute(statement)
+                    broken = self.db.execute("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise LedgerError("ledger_migration_references", number=number + 1, table=broken[0][0])
+                    self.db.execute(f"PRAGMA user_version = {number + 1}")
+        finally:
+            self.db.execute("PRAGMA legacy_alter_table=OFF")
+            self.db.execute("PRAGMA foreign_keys=ON")
 
     @property
     def schema_version(self) -> int:
@@ -89,7 +109,10 @@ class Ledger:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (BEGIN IMMEDIATE … COMMIT, ROLLBACK on any exception)."""
-        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise LedgerError("ledger_busy", path=self.path, detail=exc) from None
         try:
             yield self.db
         except BaseException:

@@ -27,6 +27,14 @@ class NoticeState(StrEnum):
     DONE = "done"
     """完了: settled by double entry."""
 
+    def message(self, lang: str = "en") -> str:
+        """The state as a message parameter: its value in English, its label (未着, 読取済, …) in Japanese."""
+        if lang != "ja":
+            return self.value
+        from paperlink.labels import STATE_LABELS
+
+        return STATE_LABELS[self]
+
 
 VERIFIED_STATES: frozenset[NoticeState] = frozenset({NoticeState.CONFIRMED, NoticeState.DONE})
 """States in which a notice's record is verified and may be exported."""
@@ -237,9 +245,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE batches ADD COLUMN erased_at TEXT;
     """,
-    # 5: a capture keeps the code of why it was not accepted (the screen words it from the code, never the text)
+    # 5: a capture keeps the code of why it was not accepted (the screen words it from the code, never the text);
+    #    captures made before keep their English text, from which the two codes they can have are recovered
     """
     ALTER TABLE captures ADD COLUMN error_code TEXT;
+    UPDATE captures SET error_code = 'payload_unknown_key' WHERE error LIKE 'unknown key:%';
+    UPDATE captures SET error_code = 'payload_bad_signature' WHERE error LIKE 'signature check failed%';
     """,
 )
 """The migrations, in order, as literal SQL: a migration once released never changes (a new one is added).

@@ -42,8 +42,9 @@ def check_transition(current: NoticeState | None, target: NoticeState | str) -> 
     """The target state if a notice in `current` (None: not yet created) may move there; IllegalTransition if not."""
     allowed = TRANSITIONS.get(current, frozenset())
     if target not in allowed:
-        raise IllegalTransition("ledger_illegal_transition", state=current.value if current else "(new)",
-                                target=str(target))
+        known = target if isinstance(target, NoticeState) or target not in NoticeState.__members__.values() \
+            else NoticeState(target)
+        raise IllegalTransition("ledger_illegal_transition", state=current if current else "(new)", target=known)
     return NoticeState(target)
 
 

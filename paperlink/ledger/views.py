@@ -199,3 +199,22 @@ def typed_check_code(ledger: Ledger, pk: int) -> str | None:
         "SELECT check_code FROM entries WHERE notice_row = ? AND round IN (?, ?) AND check_code IS NOT NULL"
         " ORDER BY id DESC LIMIT 1", (pk, int(EntryRound.FIRST), int(EntryRound.SECOND))).fetchone()
     return str(row["check_code"]) if row else None
+
+
+@dataclass(frozen=True)
+class NoticeTally:
+    """Counts over every notice: read (a record is known), confirmed, and positions held by more than one notice."""
+
+    read: int
+    confirmed: int
+    doubled_positions: int
+
+
+def notice_tally(ledger: Ledger) -> NoticeTally:
+    """How many notices were read and confirmed, and whether any n/N was taken twice (load checks)."""
+    read = ledger.db.execute("SELECT COUNT(*) FROM notices WHERE digest IS NOT NULL").fetchone()[0]
+    confirmed = ledger.db.execute("SELECT COUNT(*) FROM notices WHERE state = ?",
+                                  (NoticeState.CONFIRMED.value,)).fetchone()[0]
+    doubled = ledger.db.execute("SELECT COUNT(*) FROM (SELECT batch_id, seq FROM notices GROUP BY batch_id, seq"
+                                " HAVING COUNT(*) > 1)").fetchone()[0]
+    return NoticeTally(int(read), int(confirmed), int(doubled))

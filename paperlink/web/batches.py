@@ -21,7 +21,7 @@ WAITING_FOR_SHEET = "用紙の読取待ち"
 
 
 @dataclass(frozen=True)
-class NoticeLine:
+class BoardLine:
     """One notice of a batch on the board."""
 
     row_id: int | None
@@ -40,7 +40,7 @@ class BatchCard:
     registered_at: str
     exported: bool
     manual: bool
-    lines: list[NoticeLine]
+    lines: list[BoardLine]
 
     @property
     def counts(self) -> dict[NoticeState, int]:
@@ -56,7 +56,7 @@ class BatchCard:
         return self.status.total - self.counts[NoticeState.MISSING]
 
     @property
-    def missing(self) -> list[NoticeLine]:
+    def missing(self) -> list[BoardLine]:
         """The sheets still missing, by n/N."""
         return [line for line in self.lines if line.state is NoticeState.MISSING]
 
@@ -79,18 +79,18 @@ def next_url(row_id: int, state: NoticeState) -> str:
 def batch_cards(ledger: Ledger, today: str) -> list[BatchCard]:
     """Batches registered today, and older ones not yet exported (newest first)."""
     cards = []
-    for entry in views.board(ledger):
-        if entry.exported and not japan_time(entry.batch.registered_at).startswith(today):
+    for shown in views.board(ledger):
+        if shown.exported and not japan_time(shown.batch.registered_at).startswith(today):
             continue
         lines = []
-        for line in entry.status.lines:
+        for line in shown.status.lines:
             if line.notice is None:
-                lines.append(NoticeLine(None, line.seq, None, NoticeState.MISSING, WAITING_FOR_SHEET, None))
+                lines.append(BoardLine(None, line.seq, None, NoticeState.MISSING, WAITING_FOR_SHEET, None))
             else:
                 n = line.notice
-                lines.append(NoticeLine(n.id, n.seq, n.notice_id, n.state, NEXT_ACTION[n.state],
+                lines.append(BoardLine(n.id, n.seq, n.notice_id, n.state, NEXT_ACTION[n.state],
                                         next_url(n.id, n.state)))
-        cards.append(BatchCard(entry.status, entry.batch.registered_at, entry.exported, entry.batch.manual, lines))
+        cards.append(BatchCard(shown.status, shown.batch.registered_at, shown.exported, shown.batch.manual, lines))
     return cards
 
 
