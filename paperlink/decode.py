@@ -38,8 +38,11 @@ costs a few hundred milliseconds, not minutes; a code whose modules are then sma
 pixels will not read (a QR code printed by paperlink has 0.75 mm modules, which stay above 3 pixels on
 an A4 page reduced to the cap). The 2× upscale stage only runs when the upscaled image still fits.
 
-A missing optional backend (pyzbar without the zbar library, or a zbar without binary mode) is
-reported once through `logging.warning` and skipped. pyzbar always runs in binary mode: zbar
+A backend that fails to load, for any reason (pyzbar without the zbar library, or – on Windows – its
+DLL without the Visual C++ 2013 runtime, which raises FileNotFoundError; a zbar without binary mode) is
+reported once through `logging.warning` and skipped; pyzbar is not even installed on Windows (see
+pyproject.toml). `decoder_problem()`, checked when the screen starts, names the remedy when zxing-cpp
+itself cannot load (the Visual C++ 2015–2022 redistributable, for its MSVCP140.dll). pyzbar always runs in binary mode: zbar
 otherwise guesses Shift_JIS for byte segments and may change the text; its bytes are taken as
 latin-1, so the text is exactly the bytes in the code.
 """
@@ -94,14 +97,46 @@ Backend = Callable[[Gray], list[_Found]]
 # -- optional modules ---------------------------------------------------------------------------------
 
 
+_load_failures: dict[str, BaseException] = {}
+"""Why a backend module could not be loaded, by module name (filled by `_module`)."""
+
+
 @functools.cache
 def _module(name: str) -> ModuleType | None:
-    """The module, or None (reported once) when it cannot be imported."""
+    """The module, or None (reported once) when it cannot be loaded, for whatever reason.
+
+    A backend fails to load in more ways than ImportError: on Windows, pyzbar's bundled libzbar-64.dll
+    needs a Visual C++ 2013 runtime and its import raises FileNotFoundError; zxing-cpp without the
+    Visual C++ 2015–2022 runtime raises ImportError ("DLL load failed"); a broken ctypes wrapper may
+    raise anything. Each is reported once and the backend skipped; `decoder_problem` names the remedy.
+    """
     try:
         return importlib.import_module(name)
-    except ImportError as exc:  # pyzbar raises ImportError when the zbar shared library is missing
-        log.warning("QR backend %s is not available and is skipped: %s", name, exc)
+    except Exception as exc:  # any load failure skips the backend; it is reported (below), not swallowed
+        _load_failures[name] = exc
+        log.warning("QR backend %s is not available and is skipped: %s: %s", name, type(exc).__name__, exc)
         return None
+
+
+def _missing_runtime(exc: BaseException) -> bool:
+    """Whether a load failure looks like a missing DLL (the module is installed, a library it needs is not)."""
+    if isinstance(exc, ModuleNotFoundError):
+        return False
+    return isinstance(exc, OSError) or "DLL load failed" in str(exc) or ".dll" in str(exc).lower()
+
+
+def decoder_problem() -> PaperlinkError | None:
+    """Checked at start-up: None when zxing-cpp (the first stage of every chain) loads, else what to do.
+
+    A missing Visual C++ runtime is named as such (installing zxing-cpp again would not help); with
+    zxing-cpp absent but pyzbar working, scanning still runs, but slower and reading fewer frames.
+    """
+    if _module("zxingcpp") is not None:
+        return None
+    failure = _load_failures.get("zxingcpp")
+    if failure is not None and _missing_runtime(failure):
+        return NoDecoder("decoder_runtime_missing", detail=f"{type(failure).__name__}: {failure}")
+    return NoDecoder("decoder_missing")
 
 
 def _box(points: Sequence[tuple[float, float]], scale: float = 1.0) -> tuple[int, int, int, int]:
@@ -343,9 +378,15 @@ FRAME_CHAIN: tuple[str, ...] = ("zxing", "zxing_code_upscaled", "zxing_sharpened
 # -- the chain ----------------------------------------------------------------------------------------
 
 
+def usable() -> bool:
+    """Whether any decoder backend loads (zxing-cpp or pyzbar)."""
+    return _module("zxingcpp") is not None or _module("pyzbar.pyzbar") is not None
+
+
 def _require_a_backend() -> None:
     if _module("zxingcpp") is None and _module("pyzbar.pyzbar") is None:
-        raise NoDecoder("decoder_missing")
+        problem = decoder_problem()
+        raise problem if problem is not None else NoDecoder("decoder_missing")
 
 
 def run_chain(image: Any, stages: Sequence[str], page: int = 1) -> list[DecodedCode]:

@@ -358,6 +358,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
                               "{batch} {seq}/{total}（{notice_id}）: 通知の内容が表紙の記録と一致しません"),
     "intake_sheet_differs": ("{batch} {seq}/{total} ({notice_id}): a different record was read for this sheet before",
                              "{batch} {seq}/{total}（{notice_id}）: この用紙については、先に別の内容を読み取っています"),
+    # -- issue-16: Windows --
+    "decoder_runtime_missing": ("the QR decoder zxing-cpp is installed but cannot load a library it needs ({detail}): "
+                                "install the Microsoft Visual C++ 2015-2022 Redistributable (x64) from "
+                                "https://aka.ms/vs/17/release/vc_redist.x64.exe and start paperlink again",
+                                "QR コードの読み取り部品 zxing-cpp が必要なライブラリを読み込めません（{detail}）。"
+                                "Microsoft Visual C++ 2015-2022 再頒布可能パッケージ（x64）を "
+                                "https://aka.ms/vs/17/release/vc_redist.x64.exe からインストールし、paperlink を起動し直してください。"),
+
 }
 
 
