@@ -149,7 +149,7 @@ def test_win32_backend_sets_a_protected_dacl_through_pywin32(tmp_path: Path) -> 
         def __init__(self, sddl: str) -> None:
             self.sddl = sddl
 
-        def GetSecurityDescriptorDacl(self) -> str:  # noqa: N802 – pywin32's name
+        def GetSecurityDescriptorDacl(self) -> str:  # pywin32's name
             return self.sddl
 
     sec = SimpleNamespace(
