@@ -208,3 +208,68 @@ def test_export_onto_a_file_held_open_reports_it_and_leaves_no_temporary(runner,
     result = runner("samples", "--count", "2", "-o", target)
     assert result.exit_code == 1
     assert f"cannot write {target}: The process cannot access the file" in result.stderr
+
+
+# -- 8: Windows fonts ---------------------------------------------------------------------------------
+
+IPAEX = Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf")
+
+
+@pytest.fixture
+def fake_windir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A %WINDIR% whose Fonts folder is empty, and no Linux font: only Windows' candidates remain."""
+    from paperlink import fonts
+
+    windir = tmp_path / "Windows"
+    (windir / "Fonts").mkdir(parents=True)
+    monkeypatch.setattr(fonts, "_SYSTEM_FONTS", ())
+    return windir
+
+
+def test_windows_font_candidates_in_order(tmp_path: Path) -> None:
+    """IPAex (installed by the office), BIZ UDGothic, then MS Gothic, Meiryo and Yu Gothic; the user's own
+    fonts folder before the system's; $PAPERLINK_FONT and Linux's IPAex before all of them."""
+    from paperlink import fonts
+
+    env = {"WINDIR": r"C:\Windows", "LOCALAPPDATA": r"C:\Users\clerk\AppData\Local", "PAPERLINK_FONT": "mine.ttf"}
+    names = [c.path.name for c in fonts.candidates(env)]
+    assert names[0] == "mine.ttf" and names[1:4] == ["ipaexg.ttf"] * 3
+    windows = list(dict.fromkeys(names[4:]))
+    assert windows == ["ipaexg.ttf", "BIZ-UDGothicR.ttc", "BIZUDGothic-Regular.ttf", "msgothic.ttc", "meiryo.ttc",
+                       "YuGothR.ttc", "YuGothM.ttc"]
+    user_first = [str(c.path) for c in fonts.candidates(env) if c.path.name == "msgothic.ttc"]
+    assert user_first == [str(Path(env["LOCALAPPDATA"]) / "Microsoft" / "Windows" / "Fonts" / "msgothic.ttc"),
+                          str(Path(env["WINDIR"]) / "Fonts" / "msgothic.ttc")]
+
+
+@pytest.mark.parametrize("present", [["msgothic.ttc", "meiryo.ttc", "YuGothR.ttc"], ["meiryo.ttc", "YuGothM.ttc"],
+                                     ["YuGothM.ttc"], ["BIZ-UDGothicR.ttc", "msgothic.ttc"]])
+def test_a_windows_collection_is_loaded_and_prints_japanese(fake_windir: Path, present: list[str]) -> None:
+    """GIVEN stand-ins of Windows' TrueType collections (two faces each, built from IPAex) in a fake %WINDIR%
+    WHEN the font is loaded THEN the best one present is used, its first face, and it draws Japanese."""
+    from paperlink import fonts
+    from tests.windows_lookalike import build_ttc
+
+    ttc = build_ttc(IPAEX.read_bytes(), copies=2)
+    for name in present:
+        (fake_windir / "Fonts" / name).write_bytes(ttc)
+    font = fonts.load_font({"WINDIR": str(fake_windir)})
+    assert Path(font.face.filename).name == present[0]
+    assert font.face.numSubfonts == 2 and font.face.subfontNameX == b"-0"  # a collection, its first face
+    assert all(ord(ch) in font.face.charToGlyph for ch in "東京都千代田区 技術・人文知識")
+
+
+def test_a_cff_font_is_skipped_with_a_clear_message(fake_windir: Path, tmp_path: Path) -> None:
+    """GIVEN $PAPERLINK_FONT names an OpenType/CFF font (e.g. Source Han Sans .otf) and MS Gothic is present
+    THEN the CFF font is skipped and MS Gothic used; with nothing else, the error names the CFF font and why."""
+    from paperlink import fonts
+    from tests.windows_lookalike import build_cff_font, build_ttc
+
+    otf = tmp_path / "SourceHanSans-Regular.otf"
+    otf.write_bytes(build_cff_font())
+    with pytest.raises(fonts.FontMissing) as info:
+        fonts.load_font({"WINDIR": str(fake_windir), "PAPERLINK_FONT": str(otf)})
+    assert f"{otf} (skipped: OpenType with PostScript (CFF) outlines" in str(info.value)
+    (fake_windir / "Fonts" / "msgothic.ttc").write_bytes(build_ttc(IPAEX.read_bytes()))
+    font = fonts.load_font({"WINDIR": str(fake_windir), "PAPERLINK_FONT": str(otf)})
+    assert Path(font.face.filename).name == "msgothic.ttc"
