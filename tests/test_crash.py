@@ -37,7 +37,9 @@ def run(code: str, home: Path, point: str | None = None, *args: str) -> subproce
     env.pop("PAPERLINK_FAILPOINT", None)
     if point:
         env["PAPERLINK_FAILPOINT"] = point
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], env=env, capture_output=True, text=True)
+    # errors=: in the Windows look-alike job the child writes cp932 (PYTHONIOENCODING); only stderr is looked at
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], env=env, capture_output=True, text=True,
+                          errors="backslashreplace")
 
 
 def consistent(home: Path) -> Ledger:
