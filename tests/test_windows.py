@@ -166,6 +166,17 @@ def test_scan_output_piped_as_cp932_with_a_name_outside_cp932(tmp_path: Path) ->
     assert json.loads(as_json.stdout)["source"] == page.name
 
 
+@pytest.mark.slow
+def test_demo_piped_as_cp932_does_not_crash(tmp_path: Path) -> None:
+    """GIVEN output piped in cp932 WHEN `python -m paperlink demo --no-serve` prints its summary (with an en dash)
+    THEN it succeeds and says where the data directory and the printed PDF are."""
+    result = _cp932("--home", str(tmp_path / "home"), "demo", "--no-serve", "--count", "2", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr.decode("cp932", "replace")
+    text = result.stdout.decode("cp932")
+    assert "clerks: demo-entry, demo-review - password paperlink-demo" in text
+    assert f"data directory: {tmp_path / 'home'}" in text
+
+
 def test_streams_degrade_instead_of_raising() -> None:
     import io
 
