@@ -103,6 +103,12 @@ class CoreErrorGroup(click.Group):
     command_class = CoreErrorCommand
     group_class = type  # subgroups (keys, users, audit) are CoreErrorGroups too
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        from paperlink.console import make_streams_safe
+
+        make_streams_safe()  # a cp932 pipe on Windows: degrade characters, never crash on them
+        return super().main(*args, **kwargs)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -330,9 +336,9 @@ def scan(ctx: Context, paths: tuple[Path, ...], as_json: bool, raw: bool, typed:
             unread += 1
         if raw:
             if item.text is not None:
-                click.echo(json.dumps({"source": item.source, "page": item.page, "text": item.text}, ensure_ascii=False))
+                click.echo(json.dumps({"source": item.source, "page": item.page, "text": item.text}))
         elif as_json:
-            click.echo(json.dumps(item.to_json(), ensure_ascii=False))
+            click.echo(json.dumps(item.to_json()))  # ASCII JSON: the same under any code page
         else:
             click.echo(_describe(item))
     sys.exit(1 if bad_input else 2 if unread else 0)
@@ -360,6 +366,7 @@ def watch(ctx: Context, folder: Path | None, once: bool, interval: float, stable
     from paperlink.watch import ScanFolder
 
     home = ctx.home.ensure()
+    _check_decoders(required=True)
     trusted = KeyStore(home).trusted()
     try:
         with Ledger(home.ledger) as ledger:
@@ -823,6 +830,19 @@ def export_command(ctx: Context, batch_ids: tuple[str, ...], output: Path, as_cs
     click.echo(f"exported {result.count} notice(s) of {', '.join(result.batch_ids)} to {output}")
 
 
+def _check_decoders(required: bool) -> None:
+    """At start-up: name the remedy when zxing-cpp cannot load (a warning, or an error when `required` and no
+    decoder loads at all), instead of failing on the first scan."""
+    from paperlink.decode import decoder_problem, usable
+
+    problem = decoder_problem()
+    if problem is None:
+        return
+    if required and not usable():
+        raise click.ClickException(problem.message("en"))
+    click.echo(f"warning: {problem.message('en')}", err=True)
+
+
 def _serve(home: Home, port: int) -> None:
     import threading
 
@@ -831,6 +851,7 @@ def _serve(home: Home, port: int) -> None:
     from paperlink.watch import watch_in_background
     from paperlink.web import create_app
 
+    _check_decoders(required=False)  # typing a sheet in by hand still works without a decoder
     app = create_app({"HOME": str(home.root)})
     stop = threading.Event()
     watcher = threading.Thread(target=watch_in_background, args=(home.root, stop), daemon=True, name="scan-folder")

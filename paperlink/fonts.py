@@ -1,9 +1,20 @@
 """The Japanese font embedded (as a subset) in every PDF paperlink prints.
 
 `japanese_font()` finds a TrueType font, registers it with reportlab once and returns its reportlab name.
-The search order is: the file named by $PAPERLINK_FONT, IPAex Gothic (Debian/Ubuntu fonts-ipaexfont-gothic),
-then the Windows fonts MS Gothic, Meiryo and Yu Gothic. A file that exists but cannot be loaded (e.g. an
-OpenType/CFF font, which reportlab cannot embed) is skipped and named in the error.
+The search order (`candidates`):
+
+1. the file named by $PAPERLINK_FONT;
+2. IPAex Gothic where Debian/Ubuntu's fonts-ipaexfont-gothic puts it (the font the tests print with);
+3. on Windows, in the user's own fonts (%LOCALAPPDATA%\\Microsoft\\Windows\\Fonts, where "install for me"
+   puts them) and then in %WINDIR%\\Fonts: an installed IPAex Gothic (ipaexg.ttf: the same font as on
+   Linux), BIZ UDGothic (BIZ-UDGothicR.ttc, shipped with Windows 10 1809 and later, or the .ttf from its
+   publisher: a universal-design face made for official forms), then the fonts every Windows has – MS Gothic
+   (msgothic.ttc, monospaced like the sheets' layout), Meiryo (meiryo.ttc), Yu Gothic (YuGothR.ttc,
+   YuGothM.ttc). Windows ships them as TrueType collections (.ttc); the first face of each is the one used
+   (MS Gothic, BIZ UDGothic, Meiryo, Yu Gothic – not their proportional or UI variants).
+
+A file that exists but cannot be loaded is skipped and named in the error; an OpenType font with PostScript
+(CFF) outlines (an .otf starting with `OTTO`), which reportlab cannot embed, is named as such.
 """
 
 from __future__ import annotations
@@ -25,8 +36,9 @@ _SYSTEM_FONTS: tuple[str, ...] = (
     "/usr/share/fonts/truetype/ipaexfont-gothic/ipaexg.ttf",
     "/usr/share/fonts/truetype/ipaexfont/ipaexg.ttf",
 )
-_WINDOWS_FONTS: tuple[str, ...] = ("msgothic.ttc", "meiryo.ttc", "YuGothM.ttc")
-
+_WINDOWS_FONTS: tuple[str, ...] = ("ipaexg.ttf", "BIZ-UDGothicR.ttc", "BIZUDGothic-Regular.ttf", "msgothic.ttc",
+                                   "meiryo.ttc", "YuGothR.ttc", "YuGothM.ttc")
+"""Windows font files, best first (see the module docstring)."""
 
 class FontMissing(PaperlinkError):
     """No Japanese TrueType font could be found or loaded to print the sheets."""
@@ -47,9 +59,18 @@ def candidates(env: dict[str, str] | None = None) -> list[FontFile]:
     if environ.get(ENV_VAR):
         found.append(FontFile(Path(environ[ENV_VAR])))
     found.extend(FontFile(Path(p)) for p in _SYSTEM_FONTS)
-    windir = Path(environ.get("WINDIR", r"C:\Windows"))
-    found.extend(FontFile(windir / "Fonts" / name) for name in _WINDOWS_FONTS)
+    folders = [Path(environ["LOCALAPPDATA"]) / "Microsoft" / "Windows" / "Fonts"] if environ.get("LOCALAPPDATA") else []
+    folders.append(Path(environ.get("WINDIR", r"C:\Windows")) / "Fonts")
+    found.extend(FontFile(folder / name) for name in _WINDOWS_FONTS for folder in folders)
     return found
+
+
+def _is_cff(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(4) == b"OTTO"
+    except OSError:
+        return False
 
 
 def load_font(env: dict[str, str] | None = None) -> TTFont:
@@ -58,6 +79,10 @@ def load_font(env: dict[str, str] | None = None) -> TTFont:
     for candidate in candidates(env):
         if not candidate.path.is_file():
             tried.append(f"{candidate.path} (not found)")
+            continue
+        if _is_cff(candidate.path):
+            tried.append(f"{candidate.path} (skipped: OpenType with PostScript (CFF) outlines, which cannot be "
+                         "embedded; use a TrueType .ttf or .ttc)")
             continue
         try:
             return TTFont(FONT_NAME, str(candidate.path), subfontIndex=candidate.subfont_index)

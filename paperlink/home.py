@@ -2,7 +2,8 @@
 
 Chosen by `--home DIR`, else the PAPERLINK_HOME environment variable, else a per-user folder
 (%LOCALAPPDATA%\\paperlink on Windows, $XDG_DATA_HOME/paperlink or ~/.local/share/paperlink elsewhere).
-It is created on first use, readable by its owner only, because it holds personal data and keys.
+It is created on first use, readable by its owner only, because it holds personal data and keys; paperlink
+refuses to run on one that others can read and it cannot make private (paperlink/private.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from paperlink.errors import HomeError
+from paperlink.private import ensure_private
 
 ENV_VAR = "PAPERLINK_HOME"
 
@@ -58,12 +60,25 @@ class Home:
         """The watched scan folder (with done/ and failed/ inside)."""
         return self.root / "scans"
 
+    def personal_files(self) -> list[Path]:
+        """The files here that hold personal data or secrets and exist: the ledger (with its WAL and shared
+        memory), the signing key, the session key."""
+        paths = [self.ledger, self.ledger.with_name(self.ledger.name + "-wal"),
+                 self.ledger.with_name(self.ledger.name + "-shm"), self.keys / "signing-key.pem",
+                 self.root / "secret_key"]
+        return [path for path in paths if path.is_file()]
+
     def ensure(self) -> Home:
-        """Create the directory (owner-only) if needed; HomeError if that is impossible."""
+        """Create the directory if needed, make it and its personal-data files owner-only (mode 0700/0600, or an
+        owner-only ACL on Windows: paperlink.private) and verify that; HomeError if any of that is impossible –
+        paperlink refuses to run on a data directory others can read."""
         try:
             self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not os.access(self.root, os.W_OK):
                 raise HomeError("home_not_writable", path=self.root)
         except OSError as exc:
             raise HomeError("home_cannot_create", path=self.root, detail=exc.strerror or exc) from None
+        ensure_private(self.root)
+        for path in self.personal_files():
+            ensure_private(path)
         return self

@@ -362,6 +362,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
                               "{batch} {seq}/{total}（{notice_id}）: 通知の内容が表紙の記録と一致しません"),
     "intake_sheet_differs": ("{batch} {seq}/{total} ({notice_id}): a different record was read for this sheet before",
                              "{batch} {seq}/{total}（{notice_id}）: この用紙については、先に別の内容を読み取っています"),
+    # -- issue-16: Windows --
+    "decoder_runtime_missing": ("the QR decoder zxing-cpp is installed but cannot load a library it needs ({detail}): "
+                                "install the Microsoft Visual C++ 2015-2022 Redistributable (x64) from "
+                                "https://aka.ms/vs/17/release/vc_redist.x64.exe and start paperlink again",
+                                "QR コードの読み取り部品 zxing-cpp が必要なライブラリを読み込めません（{detail}）。"
+                                "Microsoft Visual C++ 2015-2022 再頒布可能パッケージ（x64）を "
+                                "https://aka.ms/vs/17/release/vc_redist.x64.exe からインストールし、paperlink を起動し直してください。"),
+    "home_not_private": ("{path} holds personal data but others can read it ({who}), and paperlink could not make it "
+                         "readable by you only ({detail}). Use a data directory of your own (the default is "
+                         "%LOCALAPPDATA%\\paperlink on Windows) or have the administrator remove the others' access; "
+                         "paperlink does not run on it until then",
+                         "{path} には個人情報がありますが、ほかの利用者も読める状態です（{who}）。あなただけが読めるように"
+                         "変更できませんでした（{detail}）。自分専用のデータフォルダー（Windows の既定は "
+                         "%LOCALAPPDATA%\\paperlink）を使うか、管理者にほかの利用者のアクセス権を外してもらってください。"
+                         "それまで paperlink は動きません。"),
+    "home_acl_failed": ("cannot read the permissions of {path}: {detail}", "{path} のアクセス権を読めません: {detail}"),
 }
 
 

@@ -13,6 +13,7 @@ from paperlink.codetables import tables
 from paperlink.dataformat import read_notices
 from paperlink.home import Home, default_home
 from paperlink.samples import pairings
+from tests.windows_lookalike import assert_owner_only
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +105,8 @@ def test_home_from_option_environment_or_default(tmp_path: Path, monkeypatch, ho
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert Home.resolve().root == tmp_path / "xdg" / "paperlink" == default_home()
     made = Home.resolve(tmp_path / "new").ensure()
-    assert made.root.is_dir() and (made.root.stat().st_mode & 0o777) == 0o700
+    assert made.root.is_dir()
+    assert_owner_only(made.root, 0o700)
 
 
 def test_home_option_reaches_commands(tmp_path: Path) -> None:

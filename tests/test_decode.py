@@ -227,6 +227,7 @@ def test_100_megapixel_blank_scan_fails_within_bounded_time() -> None:
 # -- backends -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.pyzbar
 def test_pyzbar_runs_in_binary_mode_and_keeps_bytes_exact() -> None:
     """GIVEN a QR code whose byte segment is not ASCII (bytes zbar would otherwise read as Shift_JIS)
     WHEN it is read by the pyzbar backend
@@ -263,6 +264,7 @@ def test_missing_pyzbar_is_reported_once_and_zxing_still_reads(monkeypatch, capl
     assert len(warnings) == 1 and "pyzbar" in warnings[0].getMessage()
 
 
+@pytest.mark.pyzbar
 @pytest.mark.usefixtures("fresh_backends")
 def test_missing_zxing_falls_back_to_pyzbar(monkeypatch, caplog, batch, pages) -> None:
     """GIVEN zxing-cpp cannot be imported
@@ -273,6 +275,22 @@ def test_missing_zxing_falls_back_to_pyzbar(monkeypatch, caplog, batch, pages) -
         for _ in range(2):
             assert_exact(dec.decode(pages[150][2]), batch, 2)
     assert [r.getMessage().split()[2] for r in caplog.records if r.levelno == logging.WARNING] == ["zxingcpp"]
+
+
+@pytest.mark.usefixtures("fresh_backends")
+@pytest.mark.slow
+@pytest.mark.parametrize("dpi", [300, 150, 100])
+def test_stamped_sheets_read_without_pyzbar(monkeypatch, dpi: int, batch, pages, boxes) -> None:
+    """GIVEN pyzbar cannot load (as on Windows, where it is not installed)
+    WHEN sheets with a red stamp over a finder pattern, scanned in gray, are decoded
+    THEN zxing on the print alone (`zxing_ink`) reads every one exactly – pyzbar used to be what read them."""
+    _fail_import(monkeypatch, "pyzbar")
+    for sheet in range(SHEETS):
+        for seed in (dpi, 7):
+            image = D.degrade("stamp", pages[300][sheet], boxes[sheet], seed=seed)
+            if dpi != 300:
+                image = D.resample(dpi)(image, None, boxes[sheet])  # type: ignore[arg-type]
+            assert_exact(dec.decode(image), batch, sheet)
 
 
 @pytest.mark.usefixtures("fresh_backends")

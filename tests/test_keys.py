@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import stat
 from pathlib import Path
 
 import pytest
 
 from paperlink.home import Home
 from paperlink.keys import KeyExists, KeyFileInvalid, KeyMissing, KeyStore, fingerprint, key_id
+from tests.windows_lookalike import assert_owner_only
 
 
 def test_init_creates_owner_only_private_key(home: Path) -> None:
     store = KeyStore(Home(home).ensure())
     public = store.init()
-    mode = stat.S_IMODE(store.signing_path.stat().st_mode)
-    assert mode == 0o600
-    assert stat.S_IMODE(store.dir.stat().st_mode) == 0o700
+    assert_owner_only(store.signing_path, 0o600)
+    assert_owner_only(store.dir, 0o700)
     assert store.signing_key().public_key() == public
     assert key_id(public) in store.trusted()
 

@@ -27,7 +27,8 @@ def test_core_type_checks() -> None:
 
 @pytest.mark.slow
 def test_lint_clean() -> None:
-    result = subprocess.run([_tool("ruff"), "check", "paperlink", "tests"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run([_tool("ruff"), "check", "paperlink", "tests", "tools"], cwd=ROOT, capture_output=True,
+                            text=True)
     assert result.returncode == 0, result.stdout
 
 
@@ -55,6 +56,13 @@ def test_readme_quick_start_commands_are_what_ci_runs() -> None:
     assert "./dev demo" in readme and "./dev test" in readme
     assert "./dev test" in (ROOT / ".ci" / "run").read_text()
     assert re.search(r"^\s+demo\)", (ROOT / "dev").read_text(), re.M)
+
+
+def test_ci_runs_the_windows_lookalike_job_after_the_suite() -> None:
+    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert ci.index("./dev test-windows-lookalike") > ci.index("./dev test")
+    assert re.search(r"^\s+test-windows-lookalike\)", (ROOT / "dev").read_text(), re.M)
+    assert "./dev test-windows-lookalike" in (ROOT / "README.md").read_text()
 
 
 def test_readme_names_every_cli_command() -> None:

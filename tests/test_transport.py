@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from paperlink.bundle import BundleError, media_register, read_bundle, seal, write_bundle
 from paperlink.dataformat import dumps_notices, write_notices
 from paperlink.export import export
+from paperlink.failpoints import KILLED_RETURNCODE
 from paperlink.keys import key_id
 from paperlink.ledger import Ledger
 from paperlink.samples import SampleOptions, generate
@@ -212,7 +212,7 @@ def test_receiver_killed_anywhere_imports_everything_exactly_once(folder: Path, 
         send(NOTICES[i * 5:(i + 1) * 5], folder, KEY, f"B20261126-Q00{i}")
     cmd = [sys.executable, "-m", "paperlink.cli", "receive", str(folder)]
     killed = subprocess.run(cmd, env=_cli_env(entry_home, point), capture_output=True, text=True)
-    assert killed.returncode == -signal.SIGKILL
+    assert killed.returncode == KILLED_RETURNCODE
     again = subprocess.run(cmd, env=_cli_env(entry_home), capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     with Ledger(entry_home / "ledger.sqlite3") as ledger:

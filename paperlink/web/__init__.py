@@ -8,8 +8,9 @@ with status 400 – as the error page, or as JSON `{"ok": false, "error": …}` 
 
 Templates live in the repository's top-level `templates/` (the design card fixes that). From a checkout
 they are found next to the package; an installed wheel carries a copy as data files under
-`<prefix>/share/paperlink/templates` (see `[tool.setuptools.data-files]` in pyproject.toml) and
-`template_folder()` finds that. Static files (CSS/JS) are package data of `paperlink.web`.
+`<prefix>/share/paperlink/templates` (see `[tool.setuptools.data-files]` in pyproject.toml), where the
+prefix depends on the install scheme (a venv, `--user`, `--prefix`): `template_folder()` asks the installed
+distribution's file list where they went. Static files (CSS/JS) are package data of `paperlink.web`.
 """
 
 from __future__ import annotations
@@ -37,13 +38,24 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "frame-ancestors 'none'; form-action 'self'")
 
 
+def _installed_templates() -> list[Path]:
+    """Where the installed distribution's own record (RECORD) says its templates went, under any install
+    scheme: a venv, `pip install --user` (Python from the Microsoft Store or in Program Files), `--prefix`."""
+    from importlib.metadata import distributions
+
+    return [Path(str(f.locate())).parent for dist in distributions(name="paperlink") for f in dist.files or []
+            if f.as_posix().endswith("share/paperlink/templates/base.html")]
+
+
 def template_folder() -> Path:
-    """The templates/ folder: the checkout's top-level one, else the copy installed as data files."""
-    candidates = [Path(__file__).resolve().parents[2] / "templates",
-                  Path(sysconfig.get_path("data")) / "share" / "paperlink" / "templates"]
+    """The templates/ folder: the checkout's top-level one, else the copy installed as data files (found through
+    the installed distribution's file list, then the install schemes' data directories)."""
+    candidates = [Path(__file__).resolve().parents[2] / "templates", *_installed_templates(),
+                  *(Path(sysconfig.get_path("data", scheme)) / "share" / "paperlink" / "templates"
+                    for scheme in (sysconfig.get_default_scheme(), f"{os.name}_user"))]
     for candidate in candidates:
         if (candidate / "base.html").is_file():
-            return candidate
+            return candidate.resolve()
     raise RuntimeError("paperlink's templates/ folder was not found (checked: "
                        + ", ".join(str(c) for c in candidates) + ")")
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import stat
 from pathlib import Path
 
 import pytest
 
 from paperlink.web import CSP
+from tests.windows_lookalike import assert_owner_only
 
 
 def test_every_page_needs_a_login(client) -> None:
@@ -84,7 +84,7 @@ def test_secret_key_is_generated_once_owner_only(app, home: Path) -> None:
     from paperlink.web import create_app
 
     path = home / "secret_key"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert_owner_only(path, 0o600)
     assert create_app({"HOME": str(home)}).config["SECRET_KEY"] == app.config["SECRET_KEY"]
 
 
