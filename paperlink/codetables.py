@@ -114,25 +114,73 @@ class PeriodRule:
         return days is not None and limit is not None and 0 < days <= limit
 
 
+@dataclass(frozen=True)
+class Municipality:
+    """A 全国地方公共団体コード: a municipality, a ward, or a code that is not a notice address (prefecture…)."""
+
+    code: str
+    name: str
+    """The name as the 住民票 writes the office: 千代田区, 札幌市中央区, 那珂川町."""
+    prefecture: str
+    kind: str
+    """city, town, village, special_ward (特別区), ward (行政区 of a 政令指定都市), designated_city, prefecture,
+    special_ward_area (東京都特別区部)."""
+    city: str | None
+    """For a ward: the code of its designated city."""
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+
+    ADDRESSABLE = ("city", "town", "village", "special_ward", "ward")
+    """The kinds a notice may be addressed to (the units that keep a resident register)."""
+
+    @property
+    def addressable(self) -> bool:
+        """Whether a notice may be addressed to this code (a municipality or a ward, not a city with wards)."""
+        return self.kind in self.ADDRESSABLE
+
+    @property
+    def head_title(self) -> str:
+        """The title of the office's head, for a 宛先: 千代田区長, 札幌市中央区長, 那珂川町長."""
+        return f"{self.name}長"
+
+    def valid_on(self, day: dt.date) -> bool:
+        """Whether the code is in use on `day`."""
+        return (self.valid_from is None or day >= self.valid_from) and (self.valid_to is None or day <= self.valid_to)
+
+
 def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def _load(name: str) -> list[dict[str, Any]]:
+TABLE_NAMES = ("events", "categories", "statuses", "periods", "card_kinds", "nationalities", "municipalities")
+"""Every code table, in the order the manifest of the tables lists them."""
+
+
+def table_bytes(name: str) -> bytes:
+    """The exact bytes of a shipped table file (what its digest covers)."""
+    return resources.files("paperlink").joinpath("tables").joinpath(f"{name}.json").read_bytes()
+
+
+def _load_table(name: str) -> dict[str, Any]:
     try:
-        text = resources.files("paperlink").joinpath("tables").joinpath(f"{name}.json").read_text("utf-8")
-        data = json.loads(text)
-        if not isinstance(data.get("source"), str) or not isinstance(data.get("entries"), list):
+        data = json.loads(table_bytes(name).decode("utf-8"))
+        if (not isinstance(data.get("source"), str) or not isinstance(data.get("entries"), list)
+                or not isinstance(data.get("version"), str)):
             raise CodeTableError("table_shape", name=name)
-        return data["entries"]  # type: ignore[no-any-return]
-    except (OSError, json.JSONDecodeError) as exc:
+        return data  # type: ignore[no-any-return]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CodeTableError("table_unreadable", name=name, detail=exc) from exc
+
+
+def _load(name: str) -> list[dict[str, Any]]:
+    return _load_table(name)["entries"]  # type: ignore[no-any-return]
 
 
 class CodeTables:
     """All code tables, indexed by code and by Japanese label."""
 
     def __init__(self) -> None:
+        self._versions = {name: str(_load_table(name)["version"]) for name in TABLE_NAMES}
         try:
             self.events = {e["code"]: Event(e["code"], e["label"], tuple(e["categories"]), tuple(e["before_any_of"]),
                                             tuple(e["before_allowed"]), bool(e["ends_residence"]))
@@ -149,6 +197,9 @@ class CodeTables:
                                                    _date(k["valid_from"]), _date(k["valid_to"]))
                                for k in _load("card_kinds")}
             self.nationalities = {n["name"]: Nationality(n["name"], n.get("icao")) for n in _load("nationalities")}
+            self.municipalities = {m["code"]: Municipality(m["code"], m["name"], m["prefecture"], m["kind"], m["city"],
+                                                           _date(m["valid_from"]), _date(m["valid_to"]))
+                                   for m in _load("municipalities")}
         except (KeyError, TypeError, ValueError, re.error) as exc:
             raise CodeTableError("table_entry", detail=repr(exc)) from exc
         self._status_by_code = {s.code: s for s in self.statuses.values()}
@@ -158,6 +209,10 @@ class CodeTables:
         for status in self.statuses.values():
             if not status.indefinite and status.code not in self.periods:
                 raise CodeTableError("table_no_periods", status=status.code)
+
+    def version(self, name: str) -> str:
+        """The version of one table (its `version` field, a date: the day its content was last changed)."""
+        return self._versions[name]
 
     # -- look-ups that accept what people type -------------------------------------------------
 
@@ -181,6 +236,11 @@ class CodeTables:
     def status_by_code(self, code: str) -> Status:
         """The status with this code (raises KeyError)."""
         return self._status_by_code[code]
+
+    def wards(self, city_code: str, day: dt.date | None = None) -> list[Municipality]:
+        """The wards of a designated city (in use on `day`, if given), in code order."""
+        return [m for m in self.municipalities.values()
+                if m.city == city_code and (day is None or m.valid_on(day))]
 
     def nationality(self, text: str) -> Nationality | None:
         """The nationality for its Japanese name (ベトナム) or ICAO code (VNM)."""

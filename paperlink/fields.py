@@ -75,6 +75,17 @@ def norm_municipality(text: str) -> str:
     expected = municipality_check_digit(value[:5])
     if int(value[5]) != expected:
         raise FieldProblem("municipality_check_digit", code=value, expected=expected)
+    t = tables()
+    entry = t.municipalities.get(value)
+    if entry is None:
+        raise FieldProblem("municipality_unknown", code=value, version=t.version("municipalities"))
+    if entry.kind == "prefecture":
+        raise FieldProblem("municipality_prefecture", code=value, name=entry.name)
+    if entry.kind == "designated_city":
+        wards = "、".join(f"{w.name.removeprefix(entry.name)} {w.code}" for w in t.wards(value) if w.valid_to is None)
+        raise FieldProblem("municipality_designated_city", code=value, name=entry.name, wards=wards)
+    if not entry.addressable:
+        raise FieldProblem("municipality_special_ward_area", code=value, name=f"{entry.prefecture}{entry.name}")
     return value
 
 

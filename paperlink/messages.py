@@ -358,6 +358,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
                               "{batch} {seq}/{total}（{notice_id}）: 通知の内容が表紙の記録と一致しません"),
     "intake_sheet_differs": ("{batch} {seq}/{total} ({notice_id}): a different record was read for this sheet before",
                              "{batch} {seq}/{total}（{notice_id}）: この用紙については、先に別の内容を読み取っています"),
+    # -- issue-11a: code tables, municipality codes, events, names --
+    "municipality_unknown": ("{code} is not the code of a municipality or ward (municipality table {version})",
+                             "{code} は市区町村・区のコードではありません（市区町村コード表 {version}）"),
+    "municipality_prefecture": ("{code} is the code of {name}, a prefecture: give the municipality's code",
+                                "{code} は都道府県（{name}）のコードです。市区町村のコードを指定してください"),
+    "municipality_designated_city": ("{code} is {name}, a 政令指定都市: notices go to its wards ({wards})",
+                                     "{code} は政令指定都市（{name}）のコードです。通知は区あてです（{wards}）"),
+    "municipality_special_ward_area": ("{code} is {name}, not a municipality: notices go to one of the 23 special wards",
+                                       "{code} は{name}のコードで、市区町村ではありません。特別区（23区）のコードを指定してください"),
+    "municipality_not_in_use": ("{code} ({name}) is not in use on {date} (in use {period})",
+                                "{code}（{name}）は {date} には使われていません（使用期間 {period}）"),
 }
 
 

@@ -22,6 +22,7 @@ def check_rules(values: Mapping[str, Value | None], before: Mapping[str, Value],
     errors += _category_rules(values, failed)
     errors += _status_rules(values, failed)
     errors += _date_rules(values)
+    errors += _municipality_rules(values)
     errors += _before_rules(values, before, failed)
     return errors
 
@@ -89,6 +90,17 @@ def _status_rules(values: Mapping[str, Value | None], failed: set[str]) -> list[
     elif (duration_days(str(period)) or 0) <= _THREE_MONTHS:
         errors.append(field_error("period_of_stay", "period_too_short", value=period))
     return errors
+
+
+def _municipality_rules(values: Mapping[str, Value | None]) -> list[FieldError]:
+    """A municipality code must be in use on the notice date (a ward abolished by a reorganisation is not)."""
+    code, notice_date = values["municipality_code"], values["notice_date"]
+    entry = tables().municipalities.get(str(code)) if code is not None else None
+    if entry is None or not isinstance(notice_date, dt.date) or entry.valid_on(notice_date):
+        return []
+    span = f"{entry.valid_from or '…'} – {entry.valid_to or '…'}"
+    return [field_error("municipality_code", "municipality_not_in_use", code=entry.code, name=entry.name,
+                        date=notice_date.isoformat(), period=span)]
 
 
 def _date_rules(values: Mapping[str, Value | None]) -> list[FieldError]:

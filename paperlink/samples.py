@@ -37,8 +37,12 @@ _MARRIED_SURNAMES = ("TANAKA", "SATO", "SUZUKI", "KIM", "NGUYEN")
 _TOWNS = ("神田神保町", "飯田橋", "九段南", "麹町", "一番町", "外神田", "岩本町", "富士見", "神田錦町", "三崎町")
 _BUILDINGS = ("", "", "", " グランドハイツ", " メゾン九段", " サンライズコート", " 第二青葉荘")
 
-_MUNICIPALITIES = {"131016": "東京都千代田区", "011002": "北海道札幌市", "271004": "大阪府大阪市",
-                   "141003": "神奈川県横浜市"}
+
+
+def _address_prefix(code: str) -> str:
+    """The start of an address in the municipality: 東京都千代田区, 北海道札幌市中央区."""
+    entry = tables().municipalities.get(code)
+    return f"{entry.prefecture}{entry.name}" if entry is not None and entry.addressable else ""
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ def pairings() -> list[tuple[str, str]]:
 def generate(options: SampleOptions) -> list[Notice]:
     """`options.count` valid, varied notices (deterministic for the same options)."""
     rng = random.Random(options.seed)
-    address_prefix = _MUNICIPALITIES.get(options.municipality_code, "")
+    address_prefix = _address_prefix(options.municipality_code)
     notices: list[Notice] = []
     all_pairings = pairings()
     weights = [8 if e == "extension" else 4 if e in ("status_change", "departure", "card_reissue") else 1

@@ -18,7 +18,7 @@ from paperlink.fields import (
 )
 from paperlink.notice import parse_notice
 
-REAL_CODES = {"131016": "千代田区", "011002": "札幌市", "271004": "大阪市", "141003": "横浜市"}
+REAL_CODES = {"131016": "千代田区", "011011": "札幌市中央区", "271276": "大阪市北区", "141011": "横浜市鶴見区"}
 
 
 @pytest.mark.parametrize("code", sorted(REAL_CODES))
