@@ -52,6 +52,8 @@ class Status:
     valid_to: dt.date | None
     mid_long_term: bool
     indefinite: bool
+    new_grants_until: dt.date | None = None
+    """The last day a new grant into this status is possible (a transitional period), if any."""
 
     def valid_on(self, day: dt.date) -> bool:
         """Whether this status exists on `day`."""
@@ -103,6 +105,13 @@ class PeriodRule:
     status: str
     periods: tuple[str, ...]
     designated_max: str | None
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    source: str = ""
+
+    def valid_on(self, day: dt.date) -> bool:
+        """Whether this row of the table applies to a period granted on `day`."""
+        return (self.valid_from is None or day >= self.valid_from) and (self.valid_to is None or day <= self.valid_to)
 
     def allows(self, period: str) -> bool:
         """Whether `period` is a valid period of stay for the status."""
@@ -189,10 +198,16 @@ class CodeTables:
                                                    tuple(c["card_kinds"]), c["period_label"])
                                for c in _load("categories")}
             self.statuses = {s["name"]: Status(s["code"], s["name"], _date(s["valid_from"]), _date(s["valid_to"]),
-                                               bool(s["mid_long_term"]), bool(s["indefinite"]))
+                                               bool(s["mid_long_term"]), bool(s["indefinite"]),
+                                               _date(s.get("new_grants_until")))
                              for s in _load("statuses")}
-            self.periods = {p["status"]: PeriodRule(p["status"], tuple(p["periods"]), p.get("designated_max"))
-                            for p in _load("periods")}
+            self.period_rules: dict[str, list[PeriodRule]] = {}
+            for p in _load("periods"):
+                self.period_rules.setdefault(p["status"], []).append(
+                    PeriodRule(p["status"], tuple(p["periods"]), p.get("designated_max"), _date(p.get("valid_from")),
+                               _date(p.get("valid_to")), p.get("source", "")))
+            self.periods = {code: rules[-1] for code, rules in self.period_rules.items()}
+            """The rule in force today (the last row of each status)."""
             self.card_kinds = {k["code"]: CardKind(k["code"], k["label"], re.compile(k["pattern"]),
                                                    _date(k["valid_from"]), _date(k["valid_to"]))
                                for k in _load("card_kinds")}
@@ -236,6 +251,18 @@ class CodeTables:
     def status_by_code(self, code: str) -> Status:
         """The status with this code (raises KeyError)."""
         return self._status_by_code[code]
+
+    def period_rule(self, status_code: str, day: dt.date | None) -> PeriodRule:
+        """The periods of stay of a status for a grant on `day` (the rule in force today if `day` is None).
+
+        Before a status's first row (a date no row covers) the earliest row applies."""
+        rules = self.period_rules[status_code]
+        if day is None:
+            return rules[-1]
+        for rule in rules:
+            if rule.valid_on(day):
+                return rule
+        return rules[0] if rules[0].valid_from is not None and day < rules[0].valid_from else rules[-1]
 
     def wards(self, city_code: str, day: dt.date | None = None) -> list[Municipality]:
         """The wards of a designated city (in use on `day`, if given), in code order."""

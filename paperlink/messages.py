@@ -369,6 +369,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                        "{code} は{name}のコードで、市区町村ではありません。特別区（23区）のコードを指定してください"),
     "municipality_not_in_use": ("{code} ({name}) is not in use on {date} (in use {period})",
                                 "{code}（{name}）は {date} には使われていません（使用期間 {period}）"),
+    "status_no_new_grants": ("{status} can no longer be newly granted after {date} (transitional period)",
+                             "{status}は {date} より後には新たに許可されません（経過措置）"),
 }
 
 

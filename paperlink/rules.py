@@ -14,6 +14,8 @@ from paperlink.errors import FieldError, field_error
 from paperlink.fields import Value
 
 _THREE_MONTHS = duration_days("3月") or 90
+NEW_GRANT_EVENTS = ("status_change", "acquisition")
+"""Events that grant a status anew (not an extension of a grant already held)."""
 
 
 def check_rules(values: Mapping[str, Value | None], before: Mapping[str, Value], failed: set[str]) -> list[FieldError]:
@@ -71,6 +73,10 @@ def _status_rules(values: Mapping[str, Value | None], failed: set[str]) -> list[
         span = f"{status.valid_from or '…'} – {status.valid_to or '…'}"
         errors.append(field_error("status", "status_not_valid", status=status.name, date=event_date.isoformat(),
                                   period=span))
+    if (status.new_grants_until is not None and isinstance(event_date, dt.date) and event_date > status.new_grants_until
+            and values["event"] in NEW_GRANT_EVENTS):
+        errors.append(field_error("status", "status_no_new_grants", status=status.name,
+                                  date=status.new_grants_until.isoformat()))
     period = values["period_of_stay"]
     if status.indefinite:
         for key in ("period_of_stay", "expiry_date"):
@@ -82,7 +88,7 @@ def _status_rules(values: Mapping[str, Value | None], failed: set[str]) -> list[
             errors.append(field_error(key, "required_for_category", category=t.categories["mid_long_term"].label))
     if period is None:
         return errors
-    rule = t.periods[status.code]
+    rule = t.period_rule(status.code, event_date if isinstance(event_date, dt.date) else None)
     if not rule.allows(str(period)):
         allowed = "、".join(list(rule.periods) + ([f"{rule.designated_max}以内の指定期間"] if rule.designated_max else []))
         errors.append(field_error("period_of_stay", "period_not_allowed", value=period, status=status.name,
