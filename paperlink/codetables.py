@@ -77,10 +77,19 @@ class CardKind:
 
 @dataclass(frozen=True)
 class Nationality:
-    """A 国籍・地域 as recorded (Japanese name) with its ICAO 9303 code, if any."""
+    """A 国籍・地域 as recorded (Japanese name): its stable code (ISO 3166-1 alpha-3 or user-assigned), kind, dates."""
 
     name: str
     icao: str | None
+    code: str = ""
+    kind: str = "state"
+    """state, region (入管法施行令 第1条), stateless, notation (朝鮮)."""
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+
+    def valid_on(self, day: dt.date) -> bool:
+        """Whether this name is in use on `day` (a renamed state's old name has a valid_to)."""
+        return (self.valid_from is None or day >= self.valid_from) and (self.valid_to is None or day <= self.valid_to)
 
 
 _DURATION = re.compile(r"^(?:([1-9][0-9]*)年)?(?:([1-9]|1[01])月)?(?:([1-9][0-9]*)日)?$")
@@ -170,6 +179,22 @@ def table_bytes(name: str) -> bytes:
     return resources.files("paperlink").joinpath("tables").joinpath(f"{name}.json").read_bytes()
 
 
+def table_set() -> dict[str, Any]:
+    """tables/index.json: the version of the whole set of tables, and each table's version and SHA-256."""
+    try:
+        data = json.loads(resources.files("paperlink").joinpath("tables").joinpath("index.json").read_text("utf-8"))
+        if not isinstance(data.get("version"), str) or not isinstance(data.get("tables"), dict):
+            raise CodeTableError("table_shape", name="index")
+        return data  # type: ignore[no-any-return]
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CodeTableError("table_unreadable", name="index", detail=exc) from exc
+
+
+def tables_version() -> str:
+    """The version of the set of code tables (a date, YYYY-MM-DD): what data files and manifests name."""
+    return str(table_set()["version"])
+
+
 def _load_table(name: str) -> dict[str, Any]:
     try:
         data = json.loads(table_bytes(name).decode("utf-8"))
@@ -211,7 +236,11 @@ class CodeTables:
             self.card_kinds = {k["code"]: CardKind(k["code"], k["label"], re.compile(k["pattern"]),
                                                    _date(k["valid_from"]), _date(k["valid_to"]))
                                for k in _load("card_kinds")}
-            self.nationalities = {n["name"]: Nationality(n["name"], n.get("icao")) for n in _load("nationalities")}
+            self.nationalities = {n["name"]: Nationality(n["name"], n.get("icao"), n["code"], n["kind"],
+                                                         _date(n["valid_from"]), _date(n["valid_to"]))
+                                  for n in _load("nationalities")}
+            self.nationalities_refused = {nfkc(r["name"]): str(r["reason"])
+                                          for r in _load_table("nationalities").get("refused", [])}
             self.municipalities = {m["code"]: Municipality(m["code"], m["name"], m["prefecture"], m["kind"], m["city"],
                                                            _date(m["valid_from"]), _date(m["valid_to"]))
                                    for m in _load("municipalities")}
@@ -219,7 +248,8 @@ class CodeTables:
             raise CodeTableError("table_entry", detail=repr(exc)) from exc
         self._status_by_code = {s.code: s for s in self.statuses.values()}
         self._status_by_norm = {nfkc(s.name): s for s in self.statuses.values()}
-        self._nationality_by_icao = {n.icao: n for n in self.nationalities.values() if n.icao}
+        self._nationality_by_icao = {n.icao: n for n in self.nationalities.values() if n.icao and n.valid_to is None}
+        self._nationality_by_icao.update({n.code: n for n in self.nationalities.values() if n.valid_to is None})
         self._nationality_by_norm = {nfkc(n.name): n for n in self.nationalities.values()}
         for status in self.statuses.values():
             if not status.indefinite and status.code not in self.periods:
@@ -269,8 +299,15 @@ class CodeTables:
         return [m for m in self.municipalities.values()
                 if m.city == city_code and (day is None or m.valid_on(day))]
 
+    def current_name(self, nationality: Nationality) -> str:
+        """The name in use today for a nationality (a renamed state's new name)."""
+        for entry in self.nationalities.values():
+            if entry.code == nationality.code and entry.valid_to is None:
+                return entry.name
+        return nationality.name
+
     def nationality(self, text: str) -> Nationality | None:
-        """The nationality for its Japanese name (ベトナム) or ICAO code (VNM)."""
+        """The nationality for its Japanese name (ベトナム), its code (VNM) or its ICAO code (D)."""
         key = nfkc(text).strip()
         return self._nationality_by_norm.get(key) or self._nationality_by_icao.get(key.upper())
 

@@ -198,6 +198,10 @@ def norm_nationality(text: str) -> str:
     """A 国籍・地域 by its Japanese name (an ICAO code is accepted and converted)."""
     nationality = tables().nationality(text)
     if nationality is None:
+        reason = tables().nationalities_refused.get(nfkc(text).strip().upper()) or tables().nationalities_refused.get(
+            nfkc(text).strip())
+        if reason is not None:
+            raise FieldProblem(f"nationality_{reason}", value=text)
         raise FieldProblem("unknown_nationality", value=text)
     return nationality.name
 

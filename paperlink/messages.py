@@ -371,6 +371,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                 "{code}（{name}）は {date} には使われていません（使用期間 {period}）"),
     "status_no_new_grants": ("{status} can no longer be newly granted after {date} (transitional period)",
                              "{status}は {date} より後には新たに許可されません（経過措置）"),
+    "nationality_hong_kong": ("'{value}' is not a 国籍・地域 (入管法施行令 第1条): the card writes the passport's nationality, "
+                              "中国 for an HKSAR passport, 英国 for BN(O)",
+                              "「{value}」は国籍・地域ではありません（入管法施行令第1条）。旅券の国籍（香港特別行政区旅券は中国、BN(O)は英国）です"),
+    "nationality_macao": ("'{value}' is not a 国籍・地域 (入管法施行令 第1条): the card writes 中国 for an MSAR passport, "
+                          "or the nationality of the passport held",
+                          "「{value}」は国籍・地域ではありません（入管法施行令第1条）。マカオ特別行政区旅券は中国です"),
+    "nationality_refugee": ("'{value}' is not a nationality: a recognised refugee keeps the nationality of origin or is 無国籍",
+                            "「{value}」は国籍ではありません。難民認定を受けた人の国籍・地域は元の国籍、または無国籍です"),
+    "nationality_unknown": ("'{value}' is not a notation of the residence card: give the nationality, or 無国籍",
+                            "「{value}」は在留カードの表記ではありません。国籍、または無国籍を指定してください"),
+    "nationality_renamed": ("{value} is not the name in use on {date}: write {current} ({value} only as a before value)",
+                            "{value} は {date} 時点の名称ではありません。{current} と記載してください（{value} は変更前の値にのみ使えます）"),
+    "header_tables": ("must name the version of the code tables, e.g. \"2026-12-01\" (got {value})",
+                      "コード表の版（例: \"2026-12-01\"）を指定してください（{value}）"),
+    "tables_older": ("this file was validated with code tables {theirs}; this paperlink has the older tables {ours}: "
+                     "{count} notices could not be checked – update paperlink instead of treating them as invalid",
+                     "このファイルはコード表 {theirs} で検査されていますが、この paperlink のコード表は古い版（{ours}）です。"
+                     "{count} 件の通知を検査できません。通知の誤りではありません。paperlink を更新してください"),
 }
 
 

@@ -25,6 +25,7 @@ def check_rules(values: Mapping[str, Value | None], before: Mapping[str, Value],
     errors += _status_rules(values, failed)
     errors += _date_rules(values)
     errors += _municipality_rules(values)
+    errors += _nationality_rules(values)
     errors += _before_rules(values, before, failed)
     return errors
 
@@ -107,6 +108,17 @@ def _municipality_rules(values: Mapping[str, Value | None]) -> list[FieldError]:
     span = f"{entry.valid_from or '…'} – {entry.valid_to or '…'}"
     return [field_error("municipality_code", "municipality_not_in_use", code=entry.code, name=entry.name,
                         date=notice_date.isoformat(), period=span)]
+
+
+def _nationality_rules(values: Mapping[str, Value | None]) -> list[FieldError]:
+    """The nationality after the event is written by the name in use on the event date (old names only in `before`)."""
+    t = tables()
+    name, event_date = values["nationality"], values["event_date"]
+    entry = t.nationalities.get(str(name)) if name is not None else None
+    if entry is None or not isinstance(event_date, dt.date) or entry.valid_on(event_date):
+        return []
+    return [field_error("nationality", "nationality_renamed", value=entry.name, current=t.current_name(entry),
+                        date=event_date.isoformat())]
 
 
 def _date_rules(values: Mapping[str, Value | None]) -> list[FieldError]:

@@ -79,3 +79,20 @@ def test_every_table_names_a_version_and_its_source() -> None:
         assert tables().version(name) >= "2026-12-01"
     for rules in tables().period_rules.values():
         assert all(rule.source for rule in rules)
+
+
+def test_nationality_codes_are_unique_per_state_and_regions_are_only_those_of_the_cabinet_order() -> None:
+    current = [n for n in tables().nationalities.values() if n.valid_to is None]
+    assert len({n.code for n in current}) == len(current)
+    assert sorted(n.name for n in current if n.kind == "region") == ["パレスチナ", "台湾"]
+    assert {n.name for n in current if n.kind == "stateless"} == {"無国籍"}
+    assert not {"香港", "マカオ", "難民", "国籍不明"} & set(tables().nationalities)
+
+
+def test_a_renamed_state_reads_in_before_but_not_as_the_current_value(record) -> None:
+    """GIVEN スワジランド → エスワティニ THEN the old name is a valid before value, and not a current value in 2026."""
+    change = dict(event="identity_change", nationality="エスワティニ", before={"nationality": "スワジランド"})
+    assert _codes(record(**change)) == []
+    assert _codes(record(nationality="スワジランド")) == [("nationality", "nationality_renamed")]
+    assert _codes(record(nationality="スワジランド", event_date="2018-01-10", notice_date="2018-01-11",
+                         expiry_date="2019-01-10")) == []
