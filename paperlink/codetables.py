@@ -28,6 +28,14 @@ class Event:
     before_any_of: tuple[str, ...]
     before_allowed: tuple[str, ...]
     ends_residence: bool
+    before_may_be_empty: tuple[str, ...] = ()
+    """Items whose before value may be null: the item was empty before the event (漢字氏名 newly added)."""
+    register: str = "修正"
+    """What the register does: 修正 (overwrite items) or 消除 (remove the 住民票)."""
+    event_date: str = ""
+    """What event_date means for this event."""
+    effect: str = ""
+    """What the register writes, and from which date."""
 
 
 @dataclass(frozen=True)
@@ -217,7 +225,9 @@ class CodeTables:
         self._versions = {name: str(_load_table(name)["version"]) for name in TABLE_NAMES}
         try:
             self.events = {e["code"]: Event(e["code"], e["label"], tuple(e["categories"]), tuple(e["before_any_of"]),
-                                            tuple(e["before_allowed"]), bool(e["ends_residence"]))
+                                            tuple(e["before_allowed"]), bool(e["ends_residence"]),
+                                            tuple(e.get("before_may_be_empty", ())), e.get("register", "修正"),
+                                            e.get("event_date", ""), e.get("effect", ""))
                            for e in _load("events")}
             self.categories = {c["code"]: Category(c["code"], c["label"], tuple(c["requires"]), tuple(c["forbids"]),
                                                    tuple(c["card_kinds"]), c["period_label"])

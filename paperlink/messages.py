@@ -389,6 +389,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "{count} notices could not be checked – update paperlink instead of treating them as invalid",
                      "このファイルはコード表 {theirs} で検査されていますが、この paperlink のコード表は古い版（{ours}）です。"
                      "{count} 件の通知を検査できません。通知の誤りではありません。paperlink を更新してください"),
+    "not_leaving_mid_long_term": ("{status} with {value} keeps the person a 中長期在留者: this event needs 短期滞在 or a "
+                                  "period of 3 months or less",
+                                  "{status}・{value} では中長期在留者のままです。この事由は短期滞在または3月以下の在留期間の場合です"),
+    "first_card_had_number": ("the first card after 在留カード後日交付 has no previous number (before must say empty, got {value})",
+                              "後日交付の最初の在留カードには変更前の番号はありません（変更前は空欄にしてください: {value}）"),
+    "special_permanent_grant_from": ("特別永住許可 is granted to a 中長期在留者 or a 経過滞在者, not from category {value}",
+                                     "特別永住許可の変更前の区分は中長期在留者または経過滞在者です（{value}）"),
+    "exit_period_too_long": ("the 出国期間 ends {expiry_date}, more than {days} days after the revocation on {event_date}",
+                             "出国期限 {expiry_date} が取消日 {event_date} から {days} 日を超えています"),
+    "transit_end_too_early": ("a 出生による経過滞在者 may stay {days} days: the stay cannot end on {event_date} "
+                              "(born {birth_date}; not before {earliest})",
+                              "出生による経過滞在者は {days} 日間在留できます。{event_date} には終了しません（出生日 {birth_date}、{earliest} 以降）"),
+    "expiry_not_before_end": ("the period of stay ended {expiry_date}: event_date {event_date} must be a later day "
+                              "(the first day without a status)",
+                              "在留期間の満了の日は {expiry_date} です。事由発生日 {event_date} はその翌日以降（在留資格のなくなった日）です"),
 }
 
 
