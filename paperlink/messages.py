@@ -404,6 +404,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "expiry_not_before_end": ("the period of stay ended {expiry_date}: event_date {event_date} must be a later day "
                               "(the first day without a status)",
                               "在留期間の満了の日は {expiry_date} です。事由発生日 {event_date} はその翌日以降（在留資格のなくなった日）です"),
+    "kanji_not_seiji": ("{char} is a 簡体字 form, not a 正字 (平成23年法務省告示第582号): the card writes {seiji}",
+                        "{char} は簡体字で、正字ではありません（平成23年法務省告示第582号）。在留カードの表記は {seiji} です"),
+    "kanji_selector_alone": ("contains the variation selector {char} without an ideograph before it",
+                             "異体字セレクタ {char} の前に漢字がありません"),
+    "roman_apostrophe": ("contains {char}: the card omits apostrophes, as the passport's machine-readable zone does "
+                         "(write {value})",
+                         "{char} が含まれています。在留カードではアポストロフィは省きます（{value}）"),
+    "roman_period": ("contains {char}: a period is not part of a name on the card (leave it out)",
+                     "{char} が含まれています。在留カードの氏名にピリオドは使いません（省いてください）"),
+    "roman_diacritic": ("contains {char}: the card uses A–Z only; the passport's machine-readable zone writes {letters}",
+                        "{char} が含まれています。在留カードは A～Z のみです（旅券の機械読取部の表記: {letters}）"),
 }
 
 
