@@ -415,6 +415,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "{char} が含まれています。在留カードの氏名にピリオドは使いません（省いてください）"),
     "roman_diacritic": ("contains {char}: the card uses A–Z only; the passport's machine-readable zone writes {letters}",
                         "{char} が含まれています。在留カードは A～Z のみです（旅券の機械読取部の表記: {letters}）"),
+    "encoding_csv_bom": ("the file starts with a UTF-8 byte order mark but is not UTF-8 (byte {byte} at offset {offset})",
+                         "ファイルは UTF-8 の BOM で始まっていますが、UTF-8 ではありません（オフセット {offset} のバイト {byte}）"),
 }
 
 
