@@ -54,3 +54,24 @@ def test_a_version_1_manifest_still_reads_and_verifies() -> None:
     manifest = Manifest.from_bytes(json.dumps({**unsigned, "signature": signature}).encode())
     assert manifest.tables is None
     manifest.verify({key_id(key.public_key()): key.public_key()})
+
+
+def test_format_md_publishes_the_tables_as_they_are() -> None:
+    """GIVEN docs/format.md WHEN its generated blocks are regenerated from the tables THEN nothing changes."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, str(root / "tools" / "format_tables.py"), "--check"], cwd=root)
+    assert result.returncode == 0, "run tools/format_tables.py"
+
+
+def test_the_reference_runtime_has_the_unicode_version_of_the_format() -> None:
+    """GIVEN Python 3.11 (the reference runtime) THEN its character database is the format's Unicode 14.0.0."""
+    import sys
+    import unicodedata
+
+    if sys.version_info[:2] != (3, 11):
+        pytest.skip("another Python: docs/format.md section 12 says what differs")
+    assert unicodedata.unidata_version == "14.0.0"
