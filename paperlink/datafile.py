@@ -28,6 +28,7 @@ class Collector:
         self.notices: list[Notice] = []
         self.problems: list[Problem] = []
         self.records = 0
+        self.records_with_problems = 0
         self._first_line: dict[str, int] = {}
 
     def add(self, line: int, raw: object) -> None:
@@ -36,6 +37,7 @@ class Collector:
         try:
             notice = parse_notice(raw)
         except NoticeInvalid as exc:
+            self.records_with_problems += 1
             self.problems += [Problem(self.name, line, e.field, e.message, e.message_ja) for e in exc.errors]
             return
         first = self._first_line.setdefault(notice.notice_id, line)

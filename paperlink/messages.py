@@ -378,6 +378,65 @@ MESSAGES: dict[str, tuple[str, str]] = {
                          "%LOCALAPPDATA%\\paperlink）を使うか、管理者にほかの利用者のアクセス権を外してもらってください。"
                          "それまで paperlink は動きません。"),
     "home_acl_failed": ("cannot read the permissions of {path}: {detail}", "{path} のアクセス権を読めません: {detail}"),
+    # -- issue-11a: code tables, municipality codes, events, names --
+    "municipality_unknown": ("{code} is not the code of a municipality or ward (municipality table {version})",
+                             "{code} は市区町村・区のコードではありません（市区町村コード表 {version}）"),
+    "municipality_prefecture": ("{code} is the code of {name}, a prefecture: give the municipality's code",
+                                "{code} は都道府県（{name}）のコードです。市区町村のコードを指定してください"),
+    "municipality_designated_city": ("{code} is {name}, a 政令指定都市: notices go to its wards ({wards})",
+                                     "{code} は政令指定都市（{name}）のコードです。通知は区あてです（{wards}）"),
+    "municipality_special_ward_area": ("{code} is {name}, not a municipality: notices go to one of the 23 special wards",
+                                       "{code} は{name}のコードで、市区町村ではありません。特別区（23区）のコードを指定してください"),
+    "municipality_not_in_use": ("{code} ({name}) is not in use on {date} (in use {period})",
+                                "{code}（{name}）は {date} には使われていません（使用期間 {period}）"),
+    "status_no_new_grants": ("{status} can no longer be newly granted after {date} (transitional period)",
+                             "{status}は {date} より後には新たに許可されません（経過措置）"),
+    "nationality_hong_kong": ("'{value}' is not a 国籍・地域 (入管法施行令 第1条): the card writes the passport's nationality, "
+                              "中国 for an HKSAR passport, 英国 for BN(O)",
+                              "「{value}」は国籍・地域ではありません（入管法施行令第1条）。旅券の国籍（香港特別行政区旅券は中国、BN(O)は英国）です"),
+    "nationality_macao": ("'{value}' is not a 国籍・地域 (入管法施行令 第1条): the card writes 中国 for an MSAR passport, "
+                          "or the nationality of the passport held",
+                          "「{value}」は国籍・地域ではありません（入管法施行令第1条）。マカオ特別行政区旅券は中国です"),
+    "nationality_refugee": ("'{value}' is not a nationality: a recognised refugee keeps the nationality of origin or is 無国籍",
+                            "「{value}」は国籍ではありません。難民認定を受けた人の国籍・地域は元の国籍、または無国籍です"),
+    "nationality_unknown": ("'{value}' is not a notation of the residence card: give the nationality, or 無国籍",
+                            "「{value}」は在留カードの表記ではありません。国籍、または無国籍を指定してください"),
+    "nationality_renamed": ("{value} is not the name in use on {date}: write {current} ({value} only as a before value)",
+                            "{value} は {date} 時点の名称ではありません。{current} と記載してください（{value} は変更前の値にのみ使えます）"),
+    "header_tables": ("must name the version of the code tables, e.g. \"2026-12-01\" (got {value})",
+                      "コード表の版（例: \"2026-12-01\"）を指定してください（{value}）"),
+    "tables_older": ("this file was validated with code tables {theirs}; this paperlink has the older tables {ours}: "
+                     "{count} notices could not be checked – update paperlink instead of treating them as invalid",
+                     "このファイルはコード表 {theirs} で検査されていますが、この paperlink のコード表は古い版（{ours}）です。"
+                     "{count} 件の通知を検査できません。通知の誤りではありません。paperlink を更新してください"),
+    "not_leaving_mid_long_term": ("{status} with {value} keeps the person a 中長期在留者: this event needs 短期滞在 or a "
+                                  "period of 3 months or less",
+                                  "{status}・{value} では中長期在留者のままです。この事由は短期滞在または3月以下の在留期間の場合です"),
+    "first_card_had_number": ("the first card after 在留カード後日交付 has no previous number (before must say empty, got {value})",
+                              "後日交付の最初の在留カードには変更前の番号はありません（変更前は空欄にしてください: {value}）"),
+    "special_permanent_grant_from": ("特別永住許可 is granted to a 中長期在留者 or a 経過滞在者, not from category {value}",
+                                     "特別永住許可の変更前の区分は中長期在留者または経過滞在者です（{value}）"),
+    "exit_period_too_long": ("the 出国期間 ends {expiry_date}, more than {days} days after the revocation on {event_date}",
+                             "出国期限 {expiry_date} が取消日 {event_date} から {days} 日を超えています"),
+    "transit_end_too_early": ("a 出生による経過滞在者 may stay {days} days: the stay cannot end on {event_date} "
+                              "(born {birth_date}; not before {earliest})",
+                              "出生による経過滞在者は {days} 日間在留できます。{event_date} には終了しません（出生日 {birth_date}、{earliest} 以降）"),
+    "expiry_not_before_end": ("the period of stay ended {expiry_date}: event_date {event_date} must be a later day "
+                              "(the first day without a status)",
+                              "在留期間の満了の日は {expiry_date} です。事由発生日 {event_date} はその翌日以降（在留資格のなくなった日）です"),
+    "kanji_not_seiji": ("{char} is a 簡体字 form, not a 正字 (平成23年法務省告示第582号): the card writes {seiji}",
+                        "{char} は簡体字で、正字ではありません（平成23年法務省告示第582号）。在留カードの表記は {seiji} です"),
+    "kanji_selector_alone": ("contains the variation selector {char} without an ideograph before it",
+                             "異体字セレクタ {char} の前に漢字がありません"),
+    "roman_apostrophe": ("contains {char}: the card omits apostrophes, as the passport's machine-readable zone does "
+                         "(write {value})",
+                         "{char} が含まれています。在留カードではアポストロフィは省きます（{value}）"),
+    "roman_period": ("contains {char}: a period is not part of a name on the card (leave it out)",
+                     "{char} が含まれています。在留カードの氏名にピリオドは使いません（省いてください）"),
+    "roman_diacritic": ("contains {char}: the card uses A–Z only; the passport's machine-readable zone writes {letters}",
+                        "{char} が含まれています。在留カードは A～Z のみです（旅券の機械読取部の表記: {letters}）"),
+    "encoding_csv_bom": ("the file starts with a UTF-8 byte order mark but is not UTF-8 (byte {byte} at offset {offset})",
+                         "ファイルは UTF-8 の BOM で始まっていますが、UTF-8 ではありません（オフセット {offset} のバイト {byte}）"),
 }
 
 
