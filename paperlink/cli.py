@@ -622,23 +622,56 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option("--anchor", "anchor_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Also check an anchor from this file: a backup or export manifest, a receipt (repeat).")
 @pass_context
-def audit_verify(ctx: Context) -> None:
-    """Check the audit log's hash chain; exit 1 naming the first broken entry.
+def audit_verify(ctx: Context, anchor_files: tuple[Path, ...]) -> None:
+    """Check the audit log's hash chain and every anchor found; exit 1 naming what does not hold.
+
+    Anchors are read from the data directory (keys/audit-anchor.json, keys/audit-anchors.jsonl, the
+    manifests in exports/) and from the files given with --anchor.
 
     \b
     Example:
       paperlink audit verify
+      paperlink audit verify --anchor /media/backup/paperlink-2026-11-26.sqlite3.manifest.json
     """
     from paperlink.ledger import Ledger
+    from paperlink.messages import render
 
+    for path in anchor_files:
+        if not path.is_file():
+            raise click.ClickException(f"{path}: no such file")
     with Ledger(ctx.home.ensure().ledger) as ledger:
         broken = ledger.verify_audit()
-        total = len(ledger.audit_entries())
+        total = ledger.audit_count()
+        checked = ledger.check_anchors(anchor_files)
+        entries = ledger.audit_entries()
+    failed = False
     if broken is not None:
         click.echo(f"audit chain BROKEN at entry {broken} (of {total}): the log was altered from there on")
+        failed = True
+    else:
+        click.echo(f"audit chain intact: {total} entries")
+    given = {str(p) for p in anchor_files}
+    for path in given - {found.source for found, _ in checked}:
+        click.echo(f"anchor NOT FOUND in {path}")
+        failed = True
+    good = [found.anchor for found, problem in checked if problem is None]
+    for found, problem in checked:
+        if problem is not None:
+            click.echo(f"anchor FAILED ({found.source}): {render(problem[0], {k: str(v) for k, v in problem[1].items()}, 'en')}")
+            failed = True
+    if good:
+        last = max(good, key=lambda a: a.count)
+        named = entries[last.count - 1] if 0 < last.count <= len(entries) else None
+        where = f"entry {last.count}" + (f" (id {named.id}, {named.action}, {named.at})" if named else "")
+        click.echo(f"anchors checked: {len(checked)}, {len(good)} hold; last anchored: {where}; "
+                   f"{total - last.count} entries after it not anchored")
+    elif not checked:
+        click.echo("no anchors found: a log cut back to fewer entries cannot be told from a new one")
+    if failed:
         sys.exit(1)
-    click.echo(f"audit chain intact: {total} entries")
 
 
 def _typed_items(trusted: dict) -> Iterator[ScanItem]:  # type: ignore[type-arg]

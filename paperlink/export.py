@@ -15,6 +15,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from paperlink.atomicfile import atomic_write_bytes
 from paperlink.csvformat import dumps_csv
@@ -24,6 +25,7 @@ from paperlink.errors import ExportError
 from paperlink.failpoints import failpoint
 from paperlink.labels import METHOD_LABELS, STATE_LABELS
 from paperlink.ledger import VERIFIED_STATES, Ledger, NoticeState, now, store, views
+from paperlink.ledger.anchors import write_manifest
 from paperlink.notice import Notice, parse_notice
 
 FORMATS = {"jsonl": "notice data format", "csv": "CSV (UTF-8 with BOM)", "csv-cp932": "CSV (Shift_JIS/cp932)"}
@@ -89,6 +91,11 @@ def export(ledger: Ledger, batch_ids: Sequence[str] | None, path: str | os.PathL
         failpoint("export.in-transaction")
         ledger.audit(clerk, "export.written", ",".join(chosen), format=fmt, file=target.name, sha256=digest,
                      count=len(notices))
+    facts: dict[str, Any] = {"file": target.name, "format": fmt, "sha256": digest, "count": len(notices),
+                             "batches": chosen}
+    if ledger.anchors is not None:
+        facts["audit_anchor"] = ledger.anchor("export", target.name).as_dict()
+    write_manifest(target, facts)
     return ExportResult(tuple(chosen), len(notices), target, digest)
 
 
@@ -161,6 +168,11 @@ def processing_report(ledger: Ledger, batch_ids: Sequence[str], printed_at: str 
     done = sum(1 for r in rows if r.state in VERIFIED_STATES)
     story = [Paragraph("処理結果一覧（取扱注意・個人情報）", title),
              Paragraph(f"作成日時 {printed_at or japan_time(now())}　対象バッチ {', '.join(batch_ids)}　"
-                       f"件数 {len(rows)} 件（うち処理済 {done} 件）", small), Spacer(1, 4 * mm), table]
+                       f"件数 {len(rows)} 件（うち処理済 {done} 件）", small)]
+    if ledger.anchors is not None:  # pins the audit log as it stands: `paperlink audit verify` checks against it
+        anchor = ledger.anchor("report", ",".join(batch_ids))
+        story.append(Paragraph(f"監査ログ {anchor.count} 件　先頭ハッシュ {anchor.head}<br/>"
+                               f"HMAC {anchor.mac}", small))
+    story += [Spacer(1, 4 * mm), table]
     doc.build(story)
     return buffer.getvalue()

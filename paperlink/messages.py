@@ -358,6 +358,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
                               "{batch} {seq}/{total}（{notice_id}）: 通知の内容が表紙の記録と一致しません"),
     "intake_sheet_differs": ("{batch} {seq}/{total} ({notice_id}): a different record was read for this sheet before",
                              "{batch} {seq}/{total}（{notice_id}）: この用紙については、先に別の内容を読み取っています"),
+    # -- issue-13b: audit anchors, login, export checks, uploads --
+    "key_audit_unreadable": ("{path}: the audit key cannot be read ({detail})", "{path}: 監査ログの鍵を読み込めません（{detail}）"),
+    "ledger_not_anchored": ("{path} is not the ledger of a data directory: its audit log has no anchors",
+                            "{path} はデータフォルダの台帳ではないため、監査ログのアンカーがありません"),
+    "audit_key_missing": ("{anchors} audit anchor(s) were found but the audit key {path} is missing: they cannot be checked",
+                          "監査ログのアンカーが {anchors} 件ありますが、鍵 {path} がないため照合できません"),
+    "audit_anchor_forged": ("the anchor of entry {count} was not made with this data directory's audit key",
+                            "{count} 件目のアンカーは、このデータフォルダの鍵で作られたものではありません"),
+    "audit_anchor_missing": ("the anchored entry {count} is missing: the log holds only {held} entries (its tail was removed)",
+                             "アンカーが示す {count} 件目がありません。監査ログには {held} 件しかありません（末尾が削除されています）"),
+    "audit_anchor_mismatch": ("entry {count} (id {entry}) differs from its anchor: the log was altered up to there",
+                              "{count} 件目（id {entry}）がアンカーと一致しません。そこまでの記録が書き換えられています"),
+
 }
 
 
