@@ -858,18 +858,18 @@ def _serve(home: Home, port: int) -> None:
     from werkzeug.serving import run_simple
 
     from paperlink.watch import watch_in_background
-    from paperlink.web import create_app
+    from paperlink.web import SERVE_HOST, create_app
 
     app = create_app({"HOME": str(home.root)})
     stop = threading.Event()
     watcher = threading.Thread(target=watch_in_background, args=(home.root, stop), daemon=True, name="scan-folder")
     watcher.start()
     click.echo(f"scan folder: {home.scans} (files dropped there are imported automatically)")
-    click.echo(f"paperlink: open http://127.0.0.1:{port}/ in the browser (Ctrl+C stops)")
+    click.echo(f"paperlink: open http://{SERVE_HOST}:{port}/ in the browser (Ctrl+C stops)")
     try:
-        run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
+        run_simple(SERVE_HOST, port, app, threaded=True, use_reloader=False)
     except OSError as exc:
-        raise click.ClickException(f"cannot listen on 127.0.0.1:{port} ({exc.strerror or exc}); "
+        raise click.ClickException(f"cannot listen on {SERVE_HOST}:{port} ({exc.strerror or exc}); "
                                    "is paperlink already running? Try another --port") from None
     finally:
         stop.set()
@@ -877,10 +877,10 @@ def _serve(home: Home, port: int) -> None:
 
 @main.command()
 @click.option("--port", type=click.IntRange(1024, 65535), default=DEFAULT_PORT, show_default=True,
-              help="Port on 127.0.0.1 (the screen is never offered to other computers).")
+              help="Port on 127.80.76.1, a loopback address of paperlink's own (never offered to other computers).")
 @pass_context
 def serve(ctx: Context, port: int) -> None:
-    """Start the entry screen on this PC only (127.0.0.1).
+    """Start the entry screen on this PC only (loopback address 127.80.76.1).
 
     \b
     Example:
@@ -891,7 +891,7 @@ def serve(ctx: Context, port: int) -> None:
 
 @main.command()
 @click.option("--port", type=click.IntRange(1024, 65535), default=DEFAULT_PORT, show_default=True,
-              help="Port on 127.0.0.1.")
+              help="Port on 127.80.76.1 (loopback).")
 @click.option("--count", type=click.IntRange(1, 100), default=12, show_default=True, help="Sample notices.")
 @click.option("--no-serve", is_flag=True, help="Prepare the demo data directory and stop.")
 @pass_context
