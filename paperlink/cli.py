@@ -654,8 +654,8 @@ def audit_verify(ctx: Context, anchor_files: tuple[Path, ...]) -> None:
     else:
         click.echo(f"audit chain intact: {total} entries")
     given = {str(p) for p in anchor_files}
-    for path in given - {found.source for found, _ in checked}:
-        click.echo(f"anchor NOT FOUND in {path}")
+    for missing in sorted(given - {found.source for found, _ in checked}):
+        click.echo(f"anchor NOT FOUND in {missing}")
         failed = True
     good = [found.anchor for found, problem in checked if problem is None]
     for found, problem in checked:

@@ -23,7 +23,6 @@ from paperlink.ledger.anchors import AnchorStore, FoundAnchor
 from paperlink.ledger.audit import Anchor, AuditEntry
 from paperlink.ledger.schema import MIGRATIONS
 
-
 LEDGER_NAME = "ledger.sqlite3"
 """The ledger's file name in a data directory (`Home.ledger`)."""
 _log = logging.getLogger("paperlink.ledger")

@@ -15,7 +15,7 @@ from paperlink.users import MAX_FAILURES, add_user
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-from webload import Client, running_server  # noqa: E402
+from webload import Client, running_server
 
 GUESSES = 40
 
