@@ -844,11 +844,12 @@ def export_command(ctx: Context, batch_ids: tuple[str, ...], output: Path, as_cs
       paperlink export --batch B20261126-7K3Q -o old-system.csv --cp932
     """
     from paperlink.export import export
+    from paperlink.keys import KeyStore
     from paperlink.ledger import Ledger
 
     fmt = "csv-cp932" if cp932 else "csv" if as_csv else "jsonl"
     with Ledger(ctx.home.ensure().ledger) as ledger:
-        result = export(ledger, list(batch_ids) or None, output, fmt, clerk)
+        result = export(ledger, list(batch_ids) or None, output, fmt, clerk, trusted=KeyStore(ctx.home).trusted())
     click.echo(f"exported {result.count} notice(s) of {', '.join(result.batch_ids)} to {output}")
 
 

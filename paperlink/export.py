@@ -12,20 +12,23 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from paperlink.atomicfile import atomic_write_bytes
 from paperlink.csvformat import dumps_csv
 from paperlink.dataformat import dumps_notices
 from paperlink.dates import japan_time
-from paperlink.errors import ExportError
+from paperlink.errors import ExportError, PaperlinkError
 from paperlink.failpoints import failpoint
 from paperlink.labels import METHOD_LABELS, STATE_LABELS
-from paperlink.ledger import VERIFIED_STATES, Ledger, NoticeState, now, store, views
+from paperlink.ledger import VERIFIED_STATES, Ledger, NoticeState, VerificationMethod, now, store, views
 from paperlink.ledger.anchors import write_manifest
+from paperlink.ledger.rows import NoticeRow
 from paperlink.notice import Notice, parse_notice
 
 FORMATS = {"jsonl": "notice data format", "csv": "CSV (UTF-8 with BOM)", "csv-cp932": "CSV (Shift_JIS/cp932)"}
@@ -44,8 +47,14 @@ class ExportResult:
 exportable_batches = views.exportable_batches
 
 
-def batch_notices(ledger: Ledger, batch_id: str) -> list[Notice]:
-    """The verified notices of a batch in n/N order; ExportError naming what is not verified yet."""
+def batch_notices(ledger: Ledger, batch_id: str,
+                  trusted: Mapping[bytes, Ed25519PublicKey] | None = None) -> list[Notice]:
+    """The verified notices of a batch in n/N order; ExportError naming what is not verified yet, or altered.
+
+    Each stored record is checked before anything is written: it must read back to itself (canonical form),
+    match its stored digest and the short hash its cover sheet's manifest listed; a notice confirmed from its
+    QR code must still have a capture whose signature verifies under `trusted` and whose record is this one.
+    """
     batch = store.batch(ledger, batch_id)
     if batch is None:
         raise ExportError("export_unknown_batch", batch_id=batch_id)
@@ -59,7 +68,35 @@ def batch_notices(ledger: Ledger, batch_id: str) -> list[Notice]:
         if pending:
             raise ExportError("export_not_ready_pending", batch_id=batch_id, pending=listed)
         raise ExportError("export_not_ready_missing", batch_id=batch_id, missing=missing)
-    return [parse_notice(r.record() or {}) for r in rows]
+    return [_checked(ledger, row, batch.total, trusted) for row in rows]
+
+
+def _checked(ledger: Ledger, row: NoticeRow, total: int,
+             trusted: Mapping[bytes, Ed25519PublicKey] | None) -> Notice:
+    where = {"batch_id": row.batch_id, "seq": row.seq, "total": total, "notice_id": row.notice_id or "?"}
+    try:
+        notice = parse_notice(row.record() or {})
+    except (PaperlinkError, ValueError):
+        raise ExportError("export_record_altered", **where) from None
+    if (notice.canonical_json() != row.record_json or notice.digest() != row.digest
+            or (row.listed and not store.digest_matches(row.manifest_hash, row.digest))):
+        raise ExportError("export_record_altered", **where)
+    check = store.verification(ledger, row.id)
+    if trusted is not None and check is not None and check.method == VerificationMethod.QR:
+        from paperlink.scanning import interpret
+
+        signed = False
+        for capture in store.captures_of(ledger, row.id):
+            if capture.payload is None:
+                continue
+            item = interpret(capture.payload, capture.source, capture.page, trusted)
+            if (item.verified and item.sheet is not None and item.sheet.batch_id == row.batch_id
+                    and item.sheet.seq == row.seq and item.sheet.notice.digest() == row.digest):
+                signed = True
+                break
+        if not signed:
+            raise ExportError("export_signature_failed", **where)
+    return notice
 
 
 def render_export(notices: Sequence[Notice], fmt: str) -> bytes:
@@ -74,12 +111,16 @@ def render_export(notices: Sequence[Notice], fmt: str) -> bytes:
 
 
 def export(ledger: Ledger, batch_ids: Sequence[str] | None, path: str | os.PathLike[str], fmt: str,
-           clerk: str) -> ExportResult:
-    """Write the notices of the named batches (None: every exportable batch) to `path` and record it."""
+           clerk: str, trusted: Mapping[bytes, Ed25519PublicKey] | None = None) -> ExportResult:
+    """Write the notices of the named batches (None: every exportable batch) to `path` and record it.
+
+    Every record is checked first (`batch_notices`; signatures too when `trusted` is given): one that was
+    altered in the ledger stops the export before anything is written.
+    """
     chosen = list(batch_ids) if batch_ids else exportable_batches(ledger)
     if not chosen:
         raise ExportError("export_nothing")
-    notices = [n for batch_id in chosen for n in batch_notices(ledger, batch_id)]
+    notices = [n for batch_id in chosen for n in batch_notices(ledger, batch_id, trusted)]
     data = render_export(notices, fmt)
     target = Path(path)
     atomic_write_bytes(target, data)

@@ -359,6 +359,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "intake_sheet_differs": ("{batch} {seq}/{total} ({notice_id}): a different record was read for this sheet before",
                              "{batch} {seq}/{total}（{notice_id}）: この用紙については、先に別の内容を読み取っています"),
     # -- issue-13b: audit anchors, login, export checks, uploads --
+    "export_record_altered": ("{batch_id} {seq}/{total} ({notice_id}): the stored record no longer matches its digest "
+                              "(altered in the ledger file); nothing was exported",
+                              "{batch_id} {seq}/{total}（{notice_id}）: 台帳に保存された内容が記録時のハッシュと一致しません"
+                              "（台帳ファイルが書き換えられています）。出力していません"),
+    "export_signature_failed": ("{batch_id} {seq}/{total} ({notice_id}): no signed code read for this notice verifies "
+                                "and matches its record; nothing was exported",
+                                "{batch_id} {seq}/{total}（{notice_id}）: この通知の署名付きコードで、署名が正しく内容が一致する"
+                                "ものがありません。出力していません"),
     "key_audit_unreadable": ("{path}: the audit key cannot be read ({detail})", "{path}: 監査ログの鍵を読み込めません（{detail}）"),
     "ledger_not_anchored": ("{path} is not the ledger of a data directory: its audit log has no anchors",
                             "{path} はデータフォルダの台帳ではないため、監査ログのアンカーがありません"),

@@ -40,7 +40,7 @@ def test_formula_cells_are_text_and_the_round_trip_is_byte_exact(record, runner,
     assert "'=cmd|' /C calc'!A0" in cells and "''=already quoted" in cells
     assert runner("convert", tmp_path / "out.csv", "-o", tmp_path / "back.jsonl").exit_code == 0
     assert (tmp_path / "back.jsonl").read_bytes() == source.read_bytes()
-    assert [n.remarks for n in read_notices(tmp_path / "out.csv")] == HOSTILE + ["'=already quoted"]
+    assert [n.remarks for n in read_notices(tmp_path / "out.csv")] == [*HOSTILE, "'=already quoted"]
 
 
 def test_export_csv_is_neutralised_too(record) -> None:
