@@ -1,0 +1,61 @@
+"""Uploads are bounded (issue 13, item 15): pages an upload, and time a request, each with a Japanese message."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pypdfium2 as pdfium
+import pytest
+
+
+def blank_pdf(pages: int) -> bytes:
+    document = pdfium.PdfDocument.new()
+    for _ in range(pages):
+        document.new_page(595, 842)
+    out = io.BytesIO()
+    document.save(out)
+    document.close()
+    return out.getvalue()
+
+
+def _upload(client, *files: tuple[bytes, str]):
+    data = {"files": [(io.BytesIO(body), name) for body, name in files], "csrf_token": client.csrf()}
+    return client.post("/capture/files", data=data, content_type="multipart/form-data")
+
+
+def test_a_pdf_of_200_blank_pages_is_refused_at_once(client, ledger) -> None:
+    pdf = blank_pdf(200)
+    assert len(pdf) < 100_000  # the attack: a small file of many pages
+    client.login("aoki")
+    start = time.monotonic()
+    response = _upload(client, (pdf, "blank.pdf"))
+    elapsed = time.monotonic() - start
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "ページ数が多すぎます" in page and "200 ページ" in page and "100 ページまで" in page
+    assert elapsed < 10, f"{elapsed:.1f} s"
+    assert ledger.query("SELECT COUNT(*) FROM captures")[0][0] == 0
+
+
+@pytest.mark.slow
+def test_pages_of_all_files_of_an_upload_count_together(app, client) -> None:
+    app.config["UPLOAD_MAX_PAGES"] = 3
+    client.login("aoki")
+    response = _upload(client, (blank_pdf(2), "a.pdf"), (blank_pdf(2), "b.pdf"))
+    page = response.get_data(as_text=True)
+    assert "a.pdf" in page and "b.pdf" in page
+    assert "このファイルは 2 ページ、1回に取り込めるのは合計 3 ページまで" in page
+
+
+@pytest.mark.slow
+def test_reading_stops_at_the_time_limit_and_names_the_first_page_not_read(app, client, printed) -> None:
+    app.config["UPLOAD_SECONDS"] = 0.01
+    client.login("aoki")
+    start = time.monotonic()
+    response = _upload(client, (blank_pdf(20), "slow.pdf"), (blank_pdf(1), "next.pdf"))
+    elapsed = time.monotonic() - start
+    page = response.get_data(as_text=True)
+    assert "時間がかかりすぎたため" in page and "2 ページ目から後は読み取っていません" in page
+    assert "このファイルは読み取っていません" in page  # next.pdf
+    assert elapsed < 15, f"{elapsed:.1f} s"
