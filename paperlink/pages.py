@@ -107,7 +107,7 @@ def page_count(path: str | os.PathLike[str]) -> int | None:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(file) as image:
                 return int(getattr(image, "n_frames", 1))
-    except Exception:  # noqa: BLE001 – unreadable files are reported by pages_of, with the reason
+    except Exception:  # unreadable files are reported by pages_of, with the reason
         return None
 
 
