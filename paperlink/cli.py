@@ -674,6 +674,38 @@ def audit_verify(ctx: Context, anchor_files: tuple[Path, ...]) -> None:
         sys.exit(1)
 
 
+@audit.command("restored")
+@_clerk_option
+@pass_context
+def audit_restored(ctx: Context, clerk: str) -> None:
+    """After restoring the ledger from a backup: set aside the anchors the restored log no longer reaches.
+
+    The anchors in keys/ pin entries written after the backup; `audit verify` reports them as a removed
+    tail – which a restore is. This moves them into keys/anchors-before-restore-<time>/ (kept, not deleted)
+    and records the restore in the audit log with how many entries were lost.
+
+    \b
+    Example:
+      paperlink audit restored --clerk tanaka
+    """
+    from paperlink.ledger import Ledger, now
+
+    with Ledger(ctx.home.ensure().ledger) as ledger:
+        if ledger.anchors is None:
+            raise click.ClickException("not the ledger of a data directory")
+        broken = ledger.verify_audit()
+        if broken is not None:
+            raise click.ClickException(f"audit chain BROKEN at entry {broken}: restore another backup first")
+        checked = ledger.check_anchors()
+        lost = max((f.anchor.count for f, problem in checked if problem is not None), default=0)
+        held = ledger.audit_count()
+        folder = ledger.anchors.archive(now().replace(":", "").replace("+0000", "Z"))
+        with ledger.transaction():
+            ledger.audit(clerk, "audit.restored", "audit", held=held, anchored_before=lost, archive=folder.name)
+    click.echo(f"anchors set aside in {folder}; the log holds {held} entries"
+               + (f", {lost - held} anchored entries were lost with the restore" if lost > held else ""))
+
+
 def _typed_items(trusted: dict) -> Iterator[ScanItem]:  # type: ignore[type-arg]
     from paperlink.scanning import interpret
     from paperlink.wedge import WedgeInputError, normalise_wedge

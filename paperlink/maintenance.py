@@ -45,6 +45,9 @@ def backup(ledger: Ledger, target: str | Path, actor: str) -> BackupResult:
     if path.exists():
         raise BackupError("backup_exists", path=path)
     partial = path.with_name(path.name + ".part")
+    # anchored before the copy is taken: the copy holds the anchored entry, so the anchor checks the live
+    # ledger now and the restored ledger after a restore alike
+    anchor = ledger.anchor("backup", path.name) if ledger.anchors is not None else None
     try:
         ledger.backup_to(partial)
         checked = _verify_copy(partial)
@@ -57,8 +60,8 @@ def backup(ledger: Ledger, target: str | Path, actor: str) -> BackupResult:
         ledger.audit(actor, "backup.written", path.name, notices=checked.notices, audit_entries=checked.audit_entries)
     facts: dict[str, Any] = {"backup": path.name, "schema_version": checked.schema_version, "notices": checked.notices,
                              "audit_entries_in_backup": checked.audit_entries}
-    if ledger.anchors is not None:  # the live log as it stands after recording this backup
-        facts["audit_anchor"] = ledger.anchor("backup", path.name).as_dict()
+    if anchor is not None:
+        facts["audit_anchor"] = anchor.as_dict()
     try:
         write_manifest(path, facts)
     except OSError as exc:

@@ -109,8 +109,9 @@ def test_an_anchor_made_without_the_key_is_refused(ledger: Ledger, home: Path, r
 def test_backup_export_and_report_carry_the_anchor(ledger: Ledger, home: Path, tmp_path: Path, runner) -> None:
     backup(ledger, tmp_path / "b.sqlite3", "tanaka")
     manifest = json.loads((tmp_path / "b.sqlite3.manifest.json").read_text())
-    assert manifest["audit_anchor"]["count"] == ledger.audit_count()
-    assert manifest["audit_anchor"]["head"] == ledger.audit_entries()[-1].hash
+    assert manifest["audit_anchor"]["count"] == ledger.audit_count() - 1  # taken just before backup.written
+    assert manifest["audit_anchor"]["head"] == ledger.audit_entries()[-2].hash
+    assert (tmp_path / "b.sqlite3.manifest.json").stat().st_mode & 0o777 == 0o600
     export(ledger, None, tmp_path / "out.jsonl", "jsonl", "suzuki")
     exported = json.loads((tmp_path / "out.jsonl.manifest.json").read_text())
     assert exported["audit_anchor"]["count"] == ledger.audit_count() and exported["count"] == 3
@@ -122,7 +123,7 @@ def test_backup_export_and_report_carry_the_anchor(ledger: Ledger, home: Path, t
     # the backup taken earlier still pins the log: cut back below it, the manifest given tells
     (home / "keys" / "audit-anchor.json").unlink()
     (home / "keys" / "audit-anchors.jsonl").unlink()
-    _tamper(home, "DELETE FROM audit WHERE id > 3")
+    _tamper(home, "DELETE FROM audit WHERE id > 1")
     out = runner("audit", "verify", "--anchor", tmp_path / "b.sqlite3.manifest.json")
     assert out.exit_code == 1 and "b.sqlite3.manifest.json" in out.stdout and "is missing" in out.stdout
 
@@ -131,3 +132,26 @@ def test_the_anchor_function_for_receipts(ledger: Ledger) -> None:
     anchor = ledger.anchor("receipt", "B20261126-ANCH").as_dict()
     assert set(anchor) == {"count", "head", "hmac", "at"}
     assert anchor["count"] == ledger.audit_count() and anchor["head"] == ledger.audit_entries()[-1].hash
+
+
+def test_restore_from_a_backup_then_audit_restored(ledger: Ledger, home: Path, tmp_path: Path, runner) -> None:
+    """The README's restore steps: verify names the entries lost since the backup, `audit restored` records it."""
+    import shutil
+
+    backup(ledger, tmp_path / "b.sqlite3", "tanaka")
+    with ledger.transaction():
+        ledger.audit("clerk1", "test.after_backup", "X")
+    total = ledger.audit_count()
+    ledger.close()
+    for suffix in ("", "-wal", "-shm"):
+        (home / f"ledger.sqlite3{suffix}").unlink(missing_ok=True)
+    shutil.copy(tmp_path / "b.sqlite3", home / "ledger.sqlite3")
+    lost = runner("audit", "verify")
+    assert lost.exit_code == 1 and f"anchored entry {total} is missing" in lost.stdout
+    done = runner("audit", "restored", "--clerk", "tanaka")
+    assert done.exit_code == 0 and "anchored entries were lost with the restore" in done.stdout, done.output
+    assert list((home / "keys").glob("anchors-before-restore-*/audit-anchor.json"))
+    again = runner("audit", "verify", "--anchor", tmp_path / "b.sqlite3.manifest.json")
+    assert again.exit_code == 0, again.stdout
+    with Ledger(home / "ledger.sqlite3") as reopened:
+        assert reopened.audit_entries()[-1].action == "audit.restored"

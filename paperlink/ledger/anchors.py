@@ -99,6 +99,16 @@ class AnchorStore:
                 out.write(line)
         return anchor
 
+    def archive(self, tag: str) -> Path:
+        """Move the head file and the issued list into `keys/anchors-before-restore-<tag>/` (after a restore)."""
+        folder = self.home.keys / f"anchors-before-restore-{tag}"
+        with self._locked():
+            folder.mkdir(mode=0o700)
+            for path in (self.head_path, self.issued_path):
+                if path.exists():
+                    os.replace(path, folder / path.name)
+        return folder
+
     def found(self, extra: list[Path] | None = None) -> list[FoundAnchor]:
         """Every anchor this data directory holds (head file, issued list, manifests in exports/) and in `extra`."""
         out: list[FoundAnchor] = []

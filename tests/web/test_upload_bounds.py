@@ -59,3 +59,17 @@ def test_reading_stops_at_the_time_limit_and_names_the_first_page_not_read(app, 
     assert "時間がかかりすぎたため" in page and "2 ページ目から後は読み取っていません" in page
     assert "このファイルは読み取っていません" in page  # next.pdf
     assert elapsed < 15, f"{elapsed:.1f} s"
+
+
+def test_input_without_a_code_writes_no_audit_entry(client, ledger) -> None:
+    """Security.md T6: code-less input leaves no trace – not even an audit entry (formerly checked by reading only)."""
+    from PIL import Image
+
+    client.login("aoki")
+    before = ledger.audit_count()
+    blank = io.BytesIO()
+    Image.new("L", (800, 600), 255).save(blank, "PNG")
+    response = _upload(client, (blank.getvalue(), "blank.png"), (b"not an image at all", "x.pdf"))
+    assert response.status_code == 400
+    assert ledger.audit_count() == before
+    assert ledger.query("SELECT COUNT(*) FROM captures")[0][0] == 0
