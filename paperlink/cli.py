@@ -624,17 +624,20 @@ def audit() -> None:
 @audit.command("verify")
 @click.option("--anchor", "anchor_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Also check an anchor from this file: a backup or export manifest, a receipt (repeat).")
+@click.option("--printed", "printed", nargs=2, type=(click.IntRange(1), str), multiple=True, metavar="COUNT HEAD",
+              help="Also check an anchor printed on a 処理結果一覧: its entry count and head hash (repeat).")
 @pass_context
-def audit_verify(ctx: Context, anchor_files: tuple[Path, ...]) -> None:
+def audit_verify(ctx: Context, anchor_files: tuple[Path, ...], printed: tuple[tuple[int, str], ...]) -> None:
     """Check the audit log's hash chain and every anchor found; exit 1 naming what does not hold.
 
     Anchors are read from the data directory (keys/audit-anchor.json, keys/audit-anchors.jsonl, the
-    manifests in exports/) and from the files given with --anchor.
+    manifests in exports/), from the files given with --anchor, and typed from paper with --printed.
 
     \b
     Example:
       paperlink audit verify
       paperlink audit verify --anchor /media/backup/paperlink-2026-11-26.sqlite3.manifest.json
+      paperlink audit verify --printed 1234 5ac578a36c8f50d691452ede9742fac1142a84447db8780589b98d8261e5121b
     """
     from paperlink.ledger import Ledger
     from paperlink.messages import render
@@ -653,6 +656,16 @@ def audit_verify(ctx: Context, anchor_files: tuple[Path, ...]) -> None:
         failed = True
     else:
         click.echo(f"audit chain intact: {total} entries")
+    for count, head in printed:
+        held = entries[count - 1].hash if count <= len(entries) else None
+        if held is None:
+            click.echo(f"printed anchor FAILED: entry {count} is missing: the log holds only {total} entries")
+            failed = True
+        elif held != head.strip().lower():
+            click.echo(f"printed anchor FAILED: entry {count} differs from the printed head hash")
+            failed = True
+        else:
+            click.echo(f"printed anchor holds: entry {count} (id {entries[count - 1].id})")
     given = {str(p) for p in anchor_files}
     for missing in sorted(given - {found.source for found, _ in checked}):
         click.echo(f"anchor NOT FOUND in {missing}")

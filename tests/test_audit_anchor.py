@@ -120,12 +120,15 @@ def test_backup_export_and_report_carry_the_anchor(ledger: Ledger, home: Path, t
         text = doc.pages[0].extract_text().replace(" ", "")
     head = ledger.audit_entries()[-1].hash
     assert f"監査ログ{ledger.audit_count()}件" in text and head in text
+    printed = (str(ledger.audit_count()), head)
+    assert "printed anchor holds" in runner("audit", "verify", "--printed", *printed).stdout
     # the backup taken earlier still pins the log: cut back below it, the manifest given tells
     (home / "keys" / "audit-anchor.json").unlink()
     (home / "keys" / "audit-anchors.jsonl").unlink()
     _tamper(home, "DELETE FROM audit WHERE id > 1")
-    out = runner("audit", "verify", "--anchor", tmp_path / "b.sqlite3.manifest.json")
+    out = runner("audit", "verify", "--anchor", tmp_path / "b.sqlite3.manifest.json", "--printed", *printed)
     assert out.exit_code == 1 and "b.sqlite3.manifest.json" in out.stdout and "is missing" in out.stdout
+    assert f"printed anchor FAILED: entry {printed[0]} is missing" in out.stdout
 
 
 def test_the_anchor_function_for_receipts(ledger: Ledger) -> None:

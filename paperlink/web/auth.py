@@ -46,6 +46,7 @@ def load_user() -> None:
     user = get_user(get_ledger(), login) if login else None
     if user is not None and session.get("epoch") != user.session_epoch:
         session.clear()  # a new password or a deactivation since this session began ends it
+        flash("アカウントのパスワードまたは状態が変更されたため、ログアウトしました。もう一度ログインしてください。", "info")
         user = None
     g.user = user if user is not None and user.active else None
 
