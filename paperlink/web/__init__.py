@@ -39,7 +39,9 @@ SameSite=Strict – never on a request started from another site, 127.0.0.1 and 
 """
 MAX_UPLOAD_MB = 50
 MAX_FIELD_BYTES = 64 * 1024
-"""The largest form field (not a file) or JSON body the screen accepts."""
+"""The largest JSON body the screen accepts."""
+MAX_FORM_FIELD_BYTES = 500_000
+"""The largest form field (not a file) the screen accepts (Werkzeug's default, set here so that it is said)."""
 csrf = CSRFProtect()
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -113,9 +115,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SEND_FILE_MAX_AGE_DEFAULT=0,
         # DNS rebinding: a page on another site that resolves its own name to 127.0.0.1 is refused (400)
         TRUSTED_HOSTS=[SERVE_HOST, "127.0.0.1", "localhost"],
-        # every field a client can send is bounded: a form field (not a file) at 64 KB, 200 fields a form,
-        # a JSON body (the screen's fetch() calls) at 64 KB; files as MAX_CONTENT_LENGTH above
-        MAX_FORM_MEMORY_SIZE=MAX_FIELD_BYTES,
+        # every field a client can send is bounded: a form field (not a file) at 500 KB – Werkzeug's multipart
+        # parser buffers up to this much of any part, files too, so it must stay well above its 64 KB reads –,
+        # 200 parts a form, a JSON body (the screen's fetch() calls) at 64 KB; files as MAX_CONTENT_LENGTH above
+        MAX_FORM_MEMORY_SIZE=MAX_FORM_FIELD_BYTES,
         MAX_FORM_PARTS=200,
     )
     app.config.update(config)

@@ -128,13 +128,15 @@ def test_other_local_ports_never_receive_the_session_cookie(office: Path, chromi
             page.goto(f"http://127.0.0.1:{port}/")
             page.goto(f"http://localhost:{port}/")
             assert seen_ip and all("paperlink_session" not in c for c in seen_ip), seen_ip
-        # a listener on the screen's own address, reached by a link from another site: SameSite=Strict holds
+        # a listener on the screen's own address, reached by a link from another site: SameSite=Strict keeps the
+        # cookie off that navigation (what the landed page then loads from its own host is same-site and does
+        # carry it – the residual risk security.md names)
         with spy(SERVE_HOST) as (own_port, seen_own), spy("127.0.0.1") as (lure_port, _lure):
             page.goto(f"http://127.0.0.1:{lure_port}/")
             page.evaluate(f"document.getElementById('go').href = 'http://{SERVE_HOST}:{own_port}/'")
             page.click("#go")
             page.wait_for_url(f"http://{SERVE_HOST}:{own_port}/")
-            assert seen_own and all("paperlink_session" not in c for c in seen_own), seen_own
+            assert seen_own and "paperlink_session" not in seen_own[0], seen_own
         page.goto(f"{base}/board")
         assert page.url == f"{base}/board"  # still logged in: nothing above disturbed the session
     context.close()
