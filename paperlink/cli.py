@@ -633,23 +633,101 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option("--anchor", "anchor_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Also check an anchor from this file: a backup or export manifest, a receipt (repeat).")
+@click.option("--printed", "printed", nargs=2, type=(click.IntRange(1), str), multiple=True, metavar="COUNT HEAD",
+              help="Also check an anchor printed on a 処理結果一覧: its entry count and head hash (repeat).")
 @pass_context
-def audit_verify(ctx: Context) -> None:
-    """Check the audit log's hash chain; exit 1 naming the first broken entry.
+def audit_verify(ctx: Context, anchor_files: tuple[Path, ...], printed: tuple[tuple[int, str], ...]) -> None:
+    """Check the audit log's hash chain and every anchor found; exit 1 naming what does not hold.
+
+    Anchors are read from the data directory (keys/audit-anchor.json, keys/audit-anchors.jsonl, the
+    manifests in exports/), from the files given with --anchor, and typed from paper with --printed.
 
     \b
     Example:
       paperlink audit verify
+      paperlink audit verify --anchor /media/backup/paperlink-2026-11-26.sqlite3.manifest.json
+      paperlink audit verify --printed 1234 5ac578a36c8f50d691452ede9742fac1142a84447db8780589b98d8261e5121b
     """
     from paperlink.ledger import Ledger
+    from paperlink.messages import render
 
+    for path in anchor_files:
+        if not path.is_file():
+            raise click.ClickException(f"{path}: no such file")
     with Ledger(ctx.home.ensure().ledger) as ledger:
         broken = ledger.verify_audit()
-        total = len(ledger.audit_entries())
+        total = ledger.audit_count()
+        checked = ledger.check_anchors(anchor_files)
+        entries = ledger.audit_entries()
+    failed = False
     if broken is not None:
         click.echo(f"audit chain BROKEN at entry {broken} (of {total}): the log was altered from there on")
+        failed = True
+    else:
+        click.echo(f"audit chain intact: {total} entries")
+    for count, head in printed:
+        held = entries[count - 1].hash if count <= len(entries) else None
+        if held is None:
+            click.echo(f"printed anchor FAILED: entry {count} is missing: the log holds only {total} entries")
+            failed = True
+        elif held != head.strip().lower():
+            click.echo(f"printed anchor FAILED: entry {count} differs from the printed head hash")
+            failed = True
+        else:
+            click.echo(f"printed anchor holds: entry {count} (id {entries[count - 1].id})")
+    given = {str(p) for p in anchor_files}
+    for missing in sorted(given - {found.source for found, _ in checked}):
+        click.echo(f"anchor NOT FOUND in {missing}")
+        failed = True
+    good = [found.anchor for found, problem in checked if problem is None]
+    for found, problem in checked:
+        if problem is not None:
+            click.echo(f"anchor FAILED ({found.source}): {render(problem[0], {k: str(v) for k, v in problem[1].items()}, 'en')}")
+            failed = True
+    if good:
+        last = max(good, key=lambda a: a.count)
+        named = entries[last.count - 1] if 0 < last.count <= len(entries) else None
+        where = f"entry {last.count}" + (f" (id {named.id}, {named.action}, {named.at})" if named else "")
+        click.echo(f"anchors checked: {len(checked)}, {len(good)} hold; last anchored: {where}; "
+                   f"{total - last.count} entries after it not anchored")
+    elif not checked:
+        click.echo("no anchors found: a log cut back to fewer entries cannot be told from a new one")
+    if failed:
         sys.exit(1)
-    click.echo(f"audit chain intact: {total} entries")
+
+
+@audit.command("restored")
+@_clerk_option
+@pass_context
+def audit_restored(ctx: Context, clerk: str) -> None:
+    """After restoring the ledger from a backup: set aside the anchors the restored log no longer reaches.
+
+    The anchors in keys/ pin entries written after the backup; `audit verify` reports them as a removed
+    tail – which a restore is. This moves them into keys/anchors-before-restore-<time>/ (kept, not deleted)
+    and records the restore in the audit log with how many entries were lost.
+
+    \b
+    Example:
+      paperlink audit restored --clerk tanaka
+    """
+    from paperlink.ledger import Ledger, now
+
+    with Ledger(ctx.home.ensure().ledger) as ledger:
+        if ledger.anchors is None:
+            raise click.ClickException("not the ledger of a data directory")
+        broken = ledger.verify_audit()
+        if broken is not None:
+            raise click.ClickException(f"audit chain BROKEN at entry {broken}: restore another backup first")
+        checked = ledger.check_anchors()
+        lost = max((f.anchor.count for f, problem in checked if problem is not None), default=0)
+        held = ledger.audit_count()
+        folder = ledger.anchors.archive(now().replace(":", "").replace("+0000", "Z"))
+        with ledger.transaction():
+            ledger.audit(clerk, "audit.restored", "audit", held=held, anchored_before=lost, archive=folder.name)
+    click.echo(f"anchors set aside in {folder}; the log holds {held} entries"
+               + (f", {lost - held} anchored entries were lost with the restore" if lost > held else ""))
 
 
 def _typed_items(trusted: dict) -> Iterator[ScanItem]:  # type: ignore[type-arg]
@@ -822,11 +900,12 @@ def export_command(ctx: Context, batch_ids: tuple[str, ...], output: Path, as_cs
       paperlink export --batch B20261126-7K3Q -o old-system.csv --cp932
     """
     from paperlink.export import export
+    from paperlink.keys import KeyStore
     from paperlink.ledger import Ledger
 
     fmt = "csv-cp932" if cp932 else "csv" if as_csv else "jsonl"
     with Ledger(ctx.home.ensure().ledger) as ledger:
-        result = export(ledger, list(batch_ids) or None, output, fmt, clerk)
+        result = export(ledger, list(batch_ids) or None, output, fmt, clerk, trusted=KeyStore(ctx.home).trusted())
     click.echo(f"exported {result.count} notice(s) of {', '.join(result.batch_ids)} to {output}")
 
 
@@ -849,7 +928,7 @@ def _serve(home: Home, port: int) -> None:
     from werkzeug.serving import run_simple
 
     from paperlink.watch import watch_in_background
-    from paperlink.web import create_app
+    from paperlink.web import SERVE_HOST, create_app
 
     _check_decoders(required=False)  # typing a sheet in by hand still works without a decoder
     app = create_app({"HOME": str(home.root)})
@@ -857,11 +936,11 @@ def _serve(home: Home, port: int) -> None:
     watcher = threading.Thread(target=watch_in_background, args=(home.root, stop), daemon=True, name="scan-folder")
     watcher.start()
     click.echo(f"scan folder: {home.scans} (files dropped there are imported automatically)")
-    click.echo(f"paperlink: open http://127.0.0.1:{port}/ in the browser (Ctrl+C stops)")
+    click.echo(f"paperlink: open http://{SERVE_HOST}:{port}/ in the browser (Ctrl+C stops)")
     try:
-        run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False)
+        run_simple(SERVE_HOST, port, app, threaded=True, use_reloader=False)
     except OSError as exc:
-        raise click.ClickException(f"cannot listen on 127.0.0.1:{port} ({exc.strerror or exc}); "
+        raise click.ClickException(f"cannot listen on {SERVE_HOST}:{port} ({exc.strerror or exc}); "
                                    "is paperlink already running? Try another --port") from None
     finally:
         stop.set()
@@ -869,10 +948,10 @@ def _serve(home: Home, port: int) -> None:
 
 @main.command()
 @click.option("--port", type=click.IntRange(1024, 65535), default=DEFAULT_PORT, show_default=True,
-              help="Port on 127.0.0.1 (the screen is never offered to other computers).")
+              help="Port on 127.80.76.1, a loopback address of paperlink's own (never offered to other computers).")
 @pass_context
 def serve(ctx: Context, port: int) -> None:
-    """Start the entry screen on this PC only (127.0.0.1).
+    """Start the entry screen on this PC only (loopback address 127.80.76.1).
 
     \b
     Example:
@@ -883,7 +962,7 @@ def serve(ctx: Context, port: int) -> None:
 
 @main.command()
 @click.option("--port", type=click.IntRange(1024, 65535), default=DEFAULT_PORT, show_default=True,
-              help="Port on 127.0.0.1.")
+              help="Port on 127.80.76.1 (loopback).")
 @click.option("--count", type=click.IntRange(1, 100), default=12, show_default=True, help="Sample notices.")
 @click.option("--no-serve", is_flag=True, help="Prepare the demo data directory and stop.")
 @pass_context

@@ -3,7 +3,9 @@
 One header row of column names (the canonical keys, `before` spread over `before_<item>` columns), then
 one notice a row. Empty cells are empty items; a `before_<item>` cell of `-` alone says the item was empty
 before the event (JSON null in the data format). Export never replaces a character: a character cp932
-cannot encode stops the export with the notice and field named.
+cannot encode stops the export with the notice and field named. A cell a spreadsheet would take for a
+formula is written with a leading `'` (`neutralise`), which reading takes away again (`restore`); the `-`
+that says "was empty" is written as it is.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Sequence
 
 from paperlink.atomicfile import atomic_write_bytes
@@ -24,14 +27,39 @@ COLUMNS: tuple[str, ...] = tuple(f.key for f in FIELDS) + tuple(f"before_{k}" fo
 
 ENCODINGS = {"utf-8-sig": "UTF-8 with BOM", "cp932": "Shift_JIS (cp932)"}
 
+FORMULA_TRIGGERS = "=+-@\t\r"
+"""A cell starting with one of these is taken for a formula by spreadsheet programs (OWASP, CSV Injection)."""
+_FORMULA_CELL = re.compile("^'*[" + re.escape(FORMULA_TRIGGERS) + "]")
+_ESCAPED_CELL = re.compile("^'+[" + re.escape(FORMULA_TRIGGERS) + "]")
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet shows as text: `'` before a cell that starts (after any `'`) with = + - @ TAB or CR.
+
+    OWASP's advice for CSV injection: prefix such a cell with a single quote. So that reading gives back
+    exactly what was written, a cell already starting with quotes before such a character gets one more;
+    `restore` takes exactly one away, and only from cells of that shape.
+    """
+    return "'" + cell if _FORMULA_CELL.match(cell) else cell
+
+
+def restore(cell: str) -> str:
+    """The value `neutralise` was given: one leading `'` removed from a cell of quotes then = + - @ TAB or CR."""
+    return cell[1:] if _ESCAPED_CELL.match(cell) else cell
+
 
 def notice_row(notice: Notice) -> list[str]:
     """One CSV row (strings; empty items as empty cells)."""
     record = notice.record()
     before = record.pop("before")
     cells = [record[key] for key in COLUMNS if not key.startswith("before_")]
-    cells += [(WAS_EMPTY_TEXT if before[key] is None else before[key]) if key in before else None for key in BEFORE_KEYS]
-    return ["" if cell is None else cell for cell in cells]
+    cells += [before.get(key) for key in BEFORE_KEYS]
+    out = ["" if cell is None else neutralise(cell) for cell in cells]
+    first_before = len(COLUMNS) - len(BEFORE_KEYS)
+    for offset, key in enumerate(BEFORE_KEYS):
+        if key in before and before[key] is None:
+            out[first_before + offset] = WAS_EMPTY_TEXT  # not a value, so never a formula
+    return out
 
 
 def dumps_csv(notices: Sequence[Notice], encoding: str = "utf-8-sig") -> bytes:
@@ -108,7 +136,7 @@ def parse_csv(data: bytes, name: str) -> list[Notice]:
             if len(row) != len(head):
                 col.problems.append(problem(name, line, "(line)", "csv_row_length", actual=len(row), expected=len(head)))
                 continue
-            cells = dict(zip(head, row, strict=True))
+            cells = dict(zip(head, (restore(cell) for cell in row), strict=True))
             raw: dict[str, object] = {k: v for k, v in cells.items() if not k.startswith("before_")}
             raw["before"] = {k.removeprefix("before_"): before_from_text(v) for k, v in cells.items()
                              if k.startswith("before_") and v}

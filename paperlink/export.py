@@ -12,18 +12,23 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from paperlink.atomicfile import atomic_write_bytes
 from paperlink.csvformat import dumps_csv
 from paperlink.dataformat import dumps_notices
 from paperlink.dates import japan_time
-from paperlink.errors import ExportError
+from paperlink.errors import ExportError, PaperlinkError
 from paperlink.failpoints import failpoint
 from paperlink.labels import METHOD_LABELS, STATE_LABELS
-from paperlink.ledger import VERIFIED_STATES, Ledger, NoticeState, now, store, views
+from paperlink.ledger import VERIFIED_STATES, Ledger, NoticeState, VerificationMethod, now, store, views
+from paperlink.ledger.anchors import write_manifest
+from paperlink.ledger.rows import NoticeRow
 from paperlink.notice import Notice, parse_notice
 
 FORMATS = {"jsonl": "notice data format", "csv": "CSV (UTF-8 with BOM)", "csv-cp932": "CSV (Shift_JIS/cp932)"}
@@ -42,8 +47,14 @@ class ExportResult:
 exportable_batches = views.exportable_batches
 
 
-def batch_notices(ledger: Ledger, batch_id: str) -> list[Notice]:
-    """The verified notices of a batch in n/N order; ExportError naming what is not verified yet."""
+def batch_notices(ledger: Ledger, batch_id: str,
+                  trusted: Mapping[bytes, Ed25519PublicKey] | None = None) -> list[Notice]:
+    """The verified notices of a batch in n/N order; ExportError naming what is not verified yet, or altered.
+
+    Each stored record is checked before anything is written: it must read back to itself (canonical form),
+    match its stored digest and the short hash its cover sheet's manifest listed; a notice confirmed from its
+    QR code must still have a capture whose signature verifies under `trusted` and whose record is this one.
+    """
     batch = store.batch(ledger, batch_id)
     if batch is None:
         raise ExportError("export_unknown_batch", batch_id=batch_id)
@@ -57,7 +68,35 @@ def batch_notices(ledger: Ledger, batch_id: str) -> list[Notice]:
         if pending:
             raise ExportError("export_not_ready_pending", batch_id=batch_id, pending=listed)
         raise ExportError("export_not_ready_missing", batch_id=batch_id, missing=missing)
-    return [parse_notice(r.record() or {}) for r in rows]
+    return [_checked(ledger, row, batch.total, trusted) for row in rows]
+
+
+def _checked(ledger: Ledger, row: NoticeRow, total: int,
+             trusted: Mapping[bytes, Ed25519PublicKey] | None) -> Notice:
+    where = {"batch_id": row.batch_id, "seq": row.seq, "total": total, "notice_id": row.notice_id or "?"}
+    try:
+        notice = parse_notice(row.record() or {})
+    except (PaperlinkError, ValueError):
+        raise ExportError("export_record_altered", **where) from None
+    if (notice.canonical_json() != row.record_json or notice.digest() != row.digest
+            or (row.listed and not store.digest_matches(row.manifest_hash, row.digest))):
+        raise ExportError("export_record_altered", **where)
+    check = store.verification(ledger, row.id)
+    if trusted is not None and check is not None and check.method == VerificationMethod.QR:
+        from paperlink.scanning import interpret
+
+        signed = False
+        for capture in store.captures_of(ledger, row.id):
+            if capture.payload is None:
+                continue
+            item = interpret(capture.payload, capture.source, capture.page, trusted)
+            if (item.verified and item.sheet is not None and item.sheet.batch_id == row.batch_id
+                    and item.sheet.seq == row.seq and item.sheet.notice.digest() == row.digest):
+                signed = True
+                break
+        if not signed:
+            raise ExportError("export_signature_failed", **where)
+    return notice
 
 
 def render_export(notices: Sequence[Notice], fmt: str) -> bytes:
@@ -72,12 +111,16 @@ def render_export(notices: Sequence[Notice], fmt: str) -> bytes:
 
 
 def export(ledger: Ledger, batch_ids: Sequence[str] | None, path: str | os.PathLike[str], fmt: str,
-           clerk: str) -> ExportResult:
-    """Write the notices of the named batches (None: every exportable batch) to `path` and record it."""
+           clerk: str, trusted: Mapping[bytes, Ed25519PublicKey] | None = None) -> ExportResult:
+    """Write the notices of the named batches (None: every exportable batch) to `path` and record it.
+
+    Every record is checked first (`batch_notices`; signatures too when `trusted` is given): one that was
+    altered in the ledger stops the export before anything is written.
+    """
     chosen = list(batch_ids) if batch_ids else exportable_batches(ledger)
     if not chosen:
         raise ExportError("export_nothing")
-    notices = [n for batch_id in chosen for n in batch_notices(ledger, batch_id)]
+    notices = [n for batch_id in chosen for n in batch_notices(ledger, batch_id, trusted)]
     data = render_export(notices, fmt)
     target = Path(path)
     atomic_write_bytes(target, data)
@@ -89,6 +132,11 @@ def export(ledger: Ledger, batch_ids: Sequence[str] | None, path: str | os.PathL
         failpoint("export.in-transaction")
         ledger.audit(clerk, "export.written", ",".join(chosen), format=fmt, file=target.name, sha256=digest,
                      count=len(notices))
+    facts: dict[str, Any] = {"file": target.name, "format": fmt, "sha256": digest, "count": len(notices),
+                             "batches": chosen}
+    if ledger.anchors is not None:
+        facts["audit_anchor"] = ledger.anchor("export", target.name).as_dict()
+    write_manifest(target, facts)
     return ExportResult(tuple(chosen), len(notices), target, digest)
 
 
@@ -161,6 +209,11 @@ def processing_report(ledger: Ledger, batch_ids: Sequence[str], printed_at: str 
     done = sum(1 for r in rows if r.state in VERIFIED_STATES)
     story = [Paragraph("処理結果一覧（取扱注意・個人情報）", title),
              Paragraph(f"作成日時 {printed_at or japan_time(now())}　対象バッチ {', '.join(batch_ids)}　"
-                       f"件数 {len(rows)} 件（うち処理済 {done} 件）", small), Spacer(1, 4 * mm), table]
+                       f"件数 {len(rows)} 件（うち処理済 {done} 件）", small)]
+    if ledger.anchors is not None:  # pins the audit log as it stands: `paperlink audit verify` checks against it
+        anchor = ledger.anchor("report", ",".join(batch_ids))
+        story.append(Paragraph(f"監査ログ {anchor.count} 件　先頭ハッシュ {anchor.head}<br/>"
+                               f"HMAC {anchor.mac}", small))
+    story += [Spacer(1, 4 * mm), table]
     doc.build(story)
     return buffer.getvalue()

@@ -3,12 +3,14 @@
     keys/signing-key.pem        private key (PKCS#8 PEM, owner read/write only) – never leaves the PC
     keys/signing-key.pub.pem    its public key
     keys/trusted/<id>.pub.pem   public keys trusted by the entry side (its own is trusted implicitly)
+    keys/audit-key              the HMAC key of the audit log's anchors (owner read/write only; not in the ledger)
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 from pathlib import Path
 
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -73,6 +75,7 @@ class KeyStore:
         self.signing_path = self.dir / "signing-key.pem"
         self.public_path = self.dir / "signing-key.pub.pem"
         self.trusted_dir = self.dir / "trusted"
+        self.audit_key_path = self.dir / "audit-key"
 
     def init(self) -> Ed25519PublicKey:
         """Create the print side's key pair; KeyExists if there is one."""
@@ -128,3 +131,25 @@ class KeyStore:
             public = load_public(self.public_path)
             keys[key_id(public)] = public
         return keys
+
+    def audit_key(self, create: bool = True) -> bytes | None:
+        """The audit log's anchor key (32 random bytes, made once, owner-only); None if absent and not `create`."""
+        try:
+            return bytes.fromhex(self.audit_key_path.read_text("ascii").strip())
+        except FileNotFoundError:
+            if not create:
+                return None
+        except (OSError, ValueError) as exc:
+            raise KeyFileInvalid("key_audit_unreadable", path=self.audit_key_path, detail=exc) from None
+        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            fd = os.open(self.audit_key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                         0o600)
+        except FileExistsError:  # another process made it a moment ago
+            return self.audit_key(create=False)
+        key = secrets.token_bytes(32)
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(key.hex() + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        return key

@@ -1,7 +1,8 @@
 """Keeping the ledger safe over time: verified backups, and erasure of personal data after retention.
 
 `backup` copies the live ledger with SQLite's online backup API (consistent even while the entry screen
-is writing), then reopens the copy and checks its integrity, schema and audit chain before calling it good.
+is writing), then reopens the copy and checks its integrity, schema and audit chain before calling it good;
+`FILE.manifest.json` beside it records what it holds and the audit log's anchor.
 `erase_expired` removes the personal data of batches exported more than `retention.days` ago – records,
 typed entries, QR payloads, camera snapshots and exported copies in the data directory – and keeps the
 facts: which notice (batch, n/N, notice id), when and by whom it was captured, verified and exported. The
@@ -14,9 +15,11 @@ import datetime as dt
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from paperlink.errors import PaperlinkError
 from paperlink.ledger import Ledger, LedgerError, store, views
+from paperlink.ledger.anchors import write_manifest
 
 RETENTION_SETTING = "retention.days"
 DEFAULT_RETENTION_DAYS = 90
@@ -42,6 +45,9 @@ def backup(ledger: Ledger, target: str | Path, actor: str) -> BackupResult:
     if path.exists():
         raise BackupError("backup_exists", path=path)
     partial = path.with_name(path.name + ".part")
+    # anchored before the copy is taken: the copy holds the anchored entry, so the anchor checks the live
+    # ledger now and the restored ledger after a restore alike
+    anchor = ledger.anchor("backup", path.name) if ledger.anchors is not None else None
     try:
         ledger.backup_to(partial)
         checked = _verify_copy(partial)
@@ -52,6 +58,14 @@ def backup(ledger: Ledger, target: str | Path, actor: str) -> BackupResult:
         raise BackupError("backup_failed", path=path, detail=exc) from None
     with ledger.transaction():
         ledger.audit(actor, "backup.written", path.name, notices=checked.notices, audit_entries=checked.audit_entries)
+    facts: dict[str, Any] = {"backup": path.name, "schema_version": checked.schema_version, "notices": checked.notices,
+                             "audit_entries_in_backup": checked.audit_entries}
+    if anchor is not None:
+        facts["audit_anchor"] = anchor.as_dict()
+    try:
+        write_manifest(path, facts)
+    except OSError as exc:
+        raise BackupError("backup_failed", path=path, detail=exc) from None
     return BackupResult(path, checked.schema_version, checked.notices, checked.audit_entries)
 
 

@@ -437,6 +437,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "{char} が含まれています。在留カードは A～Z のみです（旅券の機械読取部の表記: {letters}）"),
     "encoding_csv_bom": ("the file starts with a UTF-8 byte order mark but is not UTF-8 (byte {byte} at offset {offset})",
                          "ファイルは UTF-8 の BOM で始まっていますが、UTF-8 ではありません（オフセット {offset} のバイト {byte}）"),
+    # -- issue-13b: audit anchors, login, export checks, uploads --
+    "export_record_altered": ("{batch_id} {seq}/{total} ({notice_id}): the stored record no longer matches its digest "
+                              "(altered in the ledger file); nothing was exported",
+                              "{batch_id} {seq}/{total}（{notice_id}）: 台帳に保存された内容が記録時のハッシュと一致しません"
+                              "（台帳ファイルが書き換えられています）。出力していません"),
+    "export_signature_failed": ("{batch_id} {seq}/{total} ({notice_id}): no signed code read for this notice verifies "
+                                "and matches its record; nothing was exported",
+                                "{batch_id} {seq}/{total}（{notice_id}）: この通知の署名付きコードで、署名が正しく内容が一致する"
+                                "ものがありません。出力していません"),
+    "key_audit_unreadable": ("{path}: the audit key cannot be read ({detail})", "{path}: 監査ログの鍵を読み込めません（{detail}）"),
+    "ledger_not_anchored": ("{path} is not the ledger of a data directory: its audit log has no anchors",
+                            "{path} はデータフォルダの台帳ではないため、監査ログのアンカーがありません"),
+    "audit_key_missing": ("{anchors} audit anchor(s) were found but the audit key {path} is missing: they cannot be checked",
+                          "監査ログのアンカーが {anchors} 件ありますが、鍵 {path} がないため照合できません"),
+    "audit_anchor_forged": ("the anchor of entry {count} was not made with this data directory's audit key",
+                            "{count} 件目のアンカーは、このデータフォルダの鍵で作られたものではありません"),
+    "audit_anchor_missing": ("the anchored entry {count} is missing: the log holds only {held} entries (its tail was removed)",
+                             "アンカーが示す {count} 件目がありません。監査ログには {held} 件しかありません（末尾が削除されています）"),
+    "audit_anchor_mismatch": ("entry {count} (id {entry}) differs from its anchor: the log was altered up to there",
+                              "{count} 件目（id {entry}）がアンカーと一致しません。そこまでの記録が書き換えられています"),
+
 }
 
 

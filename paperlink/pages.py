@@ -87,6 +87,30 @@ def rasterise_pdf(data: bytes, dpi: int | None = None, name: str = "PDF") -> Ite
         document.close()
 
 
+def page_count(path: str | os.PathLike[str]) -> int | None:
+    """How many pages a PDF or image file has, read cheaply (nothing rendered); None if it cannot be told."""
+    file = Path(path)
+    try:
+        with file.open("rb") as handle:
+            head = handle.read(4)
+        if head == b"%PDF":
+            import pypdfium2 as pdfium
+
+            document = pdfium.PdfDocument(str(file))
+            try:
+                return len(document)
+            finally:
+                document.close()
+        from PIL import Image
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(file) as image:
+                return int(getattr(image, "n_frames", 1))
+    except Exception:  # unreadable files are reported by pages_of, with the reason
+        return None
+
+
 def pages_of(path: str | os.PathLike[str], dpi: int | None = None) -> Iterator[Page]:
     """The pages of a PDF or image file (a multi-page TIFF gives every frame)."""
     file = Path(path)

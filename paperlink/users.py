@@ -37,6 +37,8 @@ class User:
     display_name: str
     roles: frozenset[str]
     active: bool
+    session_epoch: int = 0
+    """Moves on with every new password and (de)activation; a session begun in an earlier epoch is over."""
 
     def can(self, role: str) -> bool:
         """Whether the clerk holds `role` (admin implies every role)."""
@@ -64,7 +66,7 @@ def check_password(password: str, stored: str) -> bool:
 
 
 def _user(row: AccountRow) -> User:
-    return User(row.login, row.display_name, row.roles, row.active)
+    return User(row.login, row.display_name, row.roles, row.active, row.session_epoch)
 
 
 def add_user(ledger: Ledger, login: str, display_name: str, roles: set[str] | frozenset[str], password: str,
@@ -108,21 +110,52 @@ def recent_failures(ledger: Ledger, login: str, minutes: int = LOCK_MINUTES) -> 
     return ledger.recent_actions(login, "login.failed", since, reset_action="login.ok")
 
 
+MAX_LOGIN_TYPED = 64
+"""Longer login names are not looked up (a login is at most 32 characters); the web form is bounded the same."""
+MAX_PASSWORD_TYPED = 1024
+"""Longer passwords are refused without hashing (bounds the work one request can cause)."""
+
+
+def login_actor(ledger: Ledger, name: str, known: bool) -> str:
+    """Who a login attempt is logged as: the login of an account, else a keyed digest of what was typed.
+
+    Whatever was typed for an unknown name – a mistyped name, or a password typed into the name field –
+    is never kept: the log holds `?` and 12 hex digits of an HMAC under the data directory's audit key,
+    enough to count repeated failures of one name, useless for reading it back.
+    """
+    if known:
+        return name
+    key = ledger.anchors.key() if ledger.anchors is not None else None
+    if key is None:
+        return "?"
+    return "?" + hmac.new(key, b"paperlink-login-name\x1f" + name.encode("utf-8", "replace"),
+                          hashlib.sha256).hexdigest()[:12]
+
+
 def authenticate(ledger: Ledger, login: str, password: str) -> User | None:
     """The clerk if the login exists, is active and the password matches; otherwise None (audited either way).
 
     After MAX_FAILURES failures within LOCK_MINUTES the name is locked (LoginThrottled) for the rest of
-    that window, whatever the password: guessing is slowed to a few tries per ten minutes.
+    that window, whatever the password: guessing is slowed to a few tries per ten minutes. The count is
+    read, the password checked and the attempt logged in one write transaction, so parallel guesses are
+    counted one after another: at most MAX_FAILURES passwords are checked per window, however many arrive
+    at once.
     """
     name = login.strip().lower()
-    if recent_failures(ledger, name) >= MAX_FAILURES:
-        with ledger.transaction():
-            ledger.audit(name or "?", "login.locked", "session")
-        raise LoginThrottled("user_throttled", login=name, minutes=LOCK_MINUTES)
-    row = accounts.account(ledger, name)
-    ok = row is not None and row.active and check_password(password, row.password_hash)
+    row = accounts.account(ledger, name) if len(name) <= MAX_LOGIN_TYPED else None
+    actor = login_actor(ledger, name, row is not None)
+    locked = ok = False
     with ledger.transaction():
-        ledger.audit(login.strip().lower() or "?", "login.ok" if ok else "login.failed", "session")
+        if recent_failures(ledger, actor) >= MAX_FAILURES:
+            ledger.audit(actor, "login.locked", "session")
+            locked = True
+        else:
+            row = accounts.account(ledger, name) if row is not None else None
+            ok = (row is not None and row.active and len(password) <= MAX_PASSWORD_TYPED
+                  and check_password(password, row.password_hash))
+            ledger.audit(actor, "login.ok" if ok else "login.failed", "session")
+    if locked:
+        raise LoginThrottled("user_throttled", login=name[:MAX_LOGIN_TYPED], minutes=LOCK_MINUTES)
     return _user(row) if ok and row is not None else None
 
 
@@ -139,11 +172,11 @@ def set_active(ledger: Ledger, login: str, active: bool, actor: str) -> User:
     with ledger.transaction():
         accounts.set_account_active(ledger, user.login, active)
         ledger.audit(actor, "user.activated" if active else "user.deactivated", user.login)
-    return User(user.login, user.display_name, user.roles, active)
+    return User(user.login, user.display_name, user.roles, active, user.session_epoch + 1)
 
 
 def set_password(ledger: Ledger, login: str, password: str, actor: str) -> None:
-    """Give an account a new password (the old one stops working at once)."""
+    """Give an account a new password (the old one stops working at once, and its open sessions end)."""
     user = get_user(ledger, login)
     if user is None:
         raise UserError("user_unknown", login=login)

@@ -17,12 +17,13 @@ class AccountRow:
     roles: frozenset[str]
     password_hash: str
     active: bool
+    session_epoch: int = 0
 
     @classmethod
     def of(cls, r: sqlite3.Row) -> AccountRow:
         """The row as read from `users`."""
         return cls(r["login"], r["display_name"], frozenset(filter(None, r["roles"].split(","))), r["password_hash"],
-                   bool(r["active"]))
+                   bool(r["active"]), int(r["session_epoch"]))
 
 
 def account(ledger: Ledger, login: str) -> AccountRow | None:
@@ -44,12 +45,14 @@ def add_account(ledger: Ledger, login: str, display_name: str, roles: frozenset[
 
 
 def set_account_active(ledger: Ledger, login: str, active: bool) -> None:
-    """Let an account log in, or stop it."""
+    """Let an account log in, or stop it (its open sessions end: the session epoch moves on)."""
     ledger.require_transaction()
-    ledger.db.execute("UPDATE users SET active = ? WHERE login = ?", (int(active), login))
+    ledger.db.execute("UPDATE users SET active = ?, session_epoch = session_epoch + 1 WHERE login = ?",
+                      (int(active), login))
 
 
 def set_password_hash(ledger: Ledger, login: str, password_hash: str) -> None:
-    """Replace an account's password hash."""
+    """Replace an account's password hash (its open sessions end: the session epoch moves on)."""
     ledger.require_transaction()
-    ledger.db.execute("UPDATE users SET password_hash = ? WHERE login = ?", (password_hash, login))
+    ledger.db.execute("UPDATE users SET password_hash = ?, session_epoch = session_epoch + 1 WHERE login = ?",
+                      (password_hash, login))

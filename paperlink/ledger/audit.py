@@ -8,6 +8,7 @@ record, so a change and its audit entry commit together or not at all.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -77,3 +78,69 @@ def recent_actions(db: sqlite3.Connection, actor: str, action: str, since: str, 
     row = db.execute("SELECT COUNT(*) FROM audit WHERE actor = ? AND action = ? AND at >= ? AND at > ?",
                      (actor, action, since, last_reset or "")).fetchone()
     return int(row[0])
+
+
+# -- anchors: the chain's head held outside the ledger, under a key the ledger does not hold --------------------
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The chain's head at one moment: how many entries the log held, the last entry's hash, and an HMAC.
+
+    The HMAC (SHA-256, keyed with the data directory's audit key) covers the count and the head, so an
+    anchor cannot be made up or altered without the key; and because the head hash chains every entry
+    before it, a log whose entries up to `count` were altered – even with the hash chain recomputed – no
+    longer matches the anchor, and a log cut back below `count` entries lacks the anchored entry.
+    """
+
+    count: int
+    head: str
+    mac: str
+    at: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The anchor as it is written into reports, receipts and manifests."""
+        return {"count": self.count, "head": self.head, "hmac": self.mac, "at": self.at}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Anchor | None:
+        """An anchor read back from JSON, or None when `data` does not look like one."""
+        if not isinstance(data, dict):
+            return None
+        count, head, mac, at = data.get("count"), data.get("head"), data.get("hmac"), data.get("at", "")
+        if (type(count) is not int or count < 0 or not isinstance(head, str) or len(head) != 64
+                or not isinstance(mac, str) or len(mac) != 64 or not isinstance(at, str)):
+            return None
+        return cls(count, head, mac, at)
+
+
+def anchor_mac(key: bytes, count: int, head: str) -> str:
+    """The HMAC-SHA256 of an anchor."""
+    return hmac.new(key, f"paperlink-audit-anchor\x1f{count}\x1f{head}".encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def head(db: sqlite3.Connection) -> tuple[int, str]:
+    """How many entries the log holds and the hash of the last one (GENESIS for an empty log)."""
+    total = count(db)
+    row = db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    return total, (row["hash"] if row else GENESIS)
+
+
+def make_anchor(db: sqlite3.Connection, key: bytes, at: str) -> Anchor:
+    """The anchor of the log as it stands."""
+    total, last = head(db)
+    return Anchor(total, last, anchor_mac(key, total, last), at)
+
+
+def anchor_problem(db: sqlite3.Connection, anchor: Anchor, key: bytes) -> tuple[str, dict[str, Any]] | None:
+    """Why the log does not match `anchor` (a message code and its parameters), or None when it does."""
+    if not hmac.compare_digest(anchor.mac, anchor_mac(key, anchor.count, anchor.head)):
+        return "audit_anchor_forged", {"count": anchor.count}
+    if anchor.count == 0:
+        return None
+    row = db.execute("SELECT id, hash FROM audit ORDER BY id LIMIT 1 OFFSET ?", (anchor.count - 1,)).fetchone()
+    if row is None:
+        return "audit_anchor_missing", {"count": anchor.count, "held": count(db)}
+    if row["hash"] != anchor.head:
+        return "audit_anchor_mismatch", {"count": anchor.count, "entry": int(row["id"])}
+    return None

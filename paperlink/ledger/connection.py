@@ -10,6 +10,7 @@ verifications, exports), `accounts.py` (clerks) and `registers.py` (scanned file
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,8 +19,13 @@ from typing import Any
 
 from paperlink.errors import PaperlinkError
 from paperlink.ledger import audit as chain
-from paperlink.ledger.audit import AuditEntry
+from paperlink.ledger.anchors import AnchorStore, FoundAnchor
+from paperlink.ledger.audit import Anchor, AuditEntry
 from paperlink.ledger.schema import MIGRATIONS
+
+LEDGER_NAME = "ledger.sqlite3"
+"""The ledger's file name in a data directory (`Home.ledger`)."""
+_log = logging.getLogger("paperlink.ledger")
 
 
 class LedgerError(PaperlinkError):
@@ -43,11 +49,17 @@ class Ledger:
     """The SQLite ledger of one data directory. Use as a context manager or call close().
 
     `migrations` is the schema to bring the file up to (tests pass extra ones; everything else the default).
+    `anchored`: whether every transaction that appends audit entries anchors the log outside the ledger
+    (`anchors.py`); by default the ledger of a data directory (`<home>/ledger.sqlite3`) is, a copy is not.
     """
 
-    def __init__(self, path: str | Path, migrations: Sequence[str] = MIGRATIONS) -> None:
+    def __init__(self, path: str | Path, migrations: Sequence[str] = MIGRATIONS, anchored: bool | None = None) -> None:
         self.path = Path(path)
         self.migrations = tuple(migrations)
+        if anchored is None:
+            anchored = self.path.name == LEDGER_NAME
+        self.anchors: AnchorStore | None = AnchorStore(self.path.parent) if anchored else None
+        self._appended = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=10, check_same_thread=False)
@@ -113,12 +125,19 @@ class Ledger:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             raise LedgerError("ledger_busy", path=self.path, detail=exc) from None
+        self._appended = False
         try:
             yield self.db
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+        if self._appended and self.anchors is not None:
+            self._appended = False
+            try:
+                self.anchors.update(self.db, now())
+            except (OSError, PaperlinkError) as exc:  # committed all the same; `audit verify` shows the lag
+                _log.warning("the audit log could not be anchored: %s", exc)
 
     def require_transaction(self) -> None:
         """LedgerError unless a write transaction is open (every store write runs inside one)."""
@@ -131,6 +150,29 @@ class Ledger:
         """Append an audit entry; call inside the transaction of the change it records."""
         self.require_transaction()
         chain.append(self.db, now(), actor, action, subject, detail)
+        self._appended = True
+
+    def anchor(self, purpose: str, subject: str = "") -> Anchor:
+        """The log's current anchor (count, head hash, HMAC), recorded as handed out for `purpose`.
+
+        For whatever leaves the PC and should pin the log as it stands: the processing report, receipts,
+        backup and export manifests. LedgerError if this ledger is not a data directory's (not anchored).
+        """
+        if self.anchors is None:
+            raise LedgerError("ledger_not_anchored", path=self.path)
+        return self.anchors.issue(self.db, now(), purpose, subject)
+
+    def check_anchors(self, extra: Sequence[Path] = ()) -> list[tuple[FoundAnchor, tuple[str, dict[str, Any]] | None]]:
+        """Every anchor found (see `AnchorStore.found`) with the problem it shows, or None where the log matches."""
+        if self.anchors is None:
+            raise LedgerError("ledger_not_anchored", path=self.path)
+        found = self.anchors.found(list(extra))
+        if not found:
+            return []
+        key = self.anchors.key(create=False)
+        if key is None:
+            raise LedgerError("audit_key_missing", path=self.anchors.keys.audit_key_path, anchors=len(found))
+        return [(f, chain.anchor_problem(self.db, f.anchor, key)) for f in found]
 
     def audit_entries(self, subject: str | None = None) -> list[AuditEntry]:
         """Audit entries in order (all, or those of one subject)."""

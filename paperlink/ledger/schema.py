@@ -252,6 +252,10 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE captures SET error_code = 'payload_unknown_key' WHERE error LIKE 'unknown key:%';
     UPDATE captures SET error_code = 'payload_bad_signature' WHERE error LIKE 'signature check failed%';
     """,
+    # 6: a new password or a deactivation ends the account's open sessions (a session carries the epoch it began in)
+    """
+    ALTER TABLE users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 """The migrations, in order, as literal SQL: a migration once released never changes (a new one is added).
 `PRAGMA user_version` records how many a ledger has applied."""

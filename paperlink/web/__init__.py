@@ -1,4 +1,4 @@
-"""The entry screen: a local Flask application over the paperlink core (bound to 127.0.0.1).
+"""The entry screen: a local Flask application over the paperlink core (bound to the loopback address SERVE_HOST).
 
 `create_app(test_config=None)` is the application factory; each area is one blueprint (auth, batches,
 capture, confirm, entry, export, audit). Views parse input, call the core and turn its errors into
@@ -24,13 +24,25 @@ from typing import Any
 from flask import Flask, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge, SecurityError
+from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from paperlink.dates import japan_time
 from paperlink.errors import PaperlinkError
 from paperlink.home import Home
 
+SERVE_HOST = "127.80.76.1"
+"""The loopback address the screen listens on: one of its own in 127.0.0.0/8 (80 76 = "PL"), not 127.0.0.1.
+
+Cookies are scoped by host, not port: a session cookie for 127.0.0.1 would go to every local server on
+127.0.0.1 (any port) and be readable there. For this host the browser sends it only to 127.80.76.1, and –
+SameSite=Strict – never on a request started from another site, 127.0.0.1 and localhost included.
+"""
 MAX_UPLOAD_MB = 50
+MAX_FIELD_BYTES = 64 * 1024
+"""The largest JSON body the screen accepts."""
+MAX_FORM_FIELD_BYTES = 500_000
+"""The largest form field (not a file) the screen accepts (Werkzeug's default, set here so that it is said)."""
 csrf = CSRFProtect()
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -45,6 +57,12 @@ def _installed_templates() -> list[Path]:
 
     return [Path(str(f.locate())).parent for dist in distributions(name="paperlink") for f in dist.files or []
             if f.as_posix().endswith("share/paperlink/templates/base.html")]
+
+
+class SqliteIdConverter(IntegerConverter):
+    """`<int:…>` in routes: 1 to 18 digits, so a matched id always fits SQLite's 64-bit integer."""
+
+    regex = r"\d{1,18}"
 
 
 def template_folder() -> Path:
@@ -108,9 +126,24 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         WTF_CSRF_SSL_STRICT=False,
         SEND_FILE_MAX_AGE_DEFAULT=0,
         # DNS rebinding: a page on another site that resolves its own name to 127.0.0.1 is refused (400)
-        TRUSTED_HOSTS=["127.0.0.1", "localhost"],
+        TRUSTED_HOSTS=[SERVE_HOST, "127.0.0.1", "localhost"],
+        # every field a client can send is bounded: a form field (not a file) at 500 KB – Werkzeug's multipart
+        # parser buffers up to this much of any part, files too, so it must stay well above its 64 KB reads –,
+        # 200 parts a form, a JSON body (the screen's fetch() calls) at 64 KB; files as MAX_CONTENT_LENGTH above
+        MAX_FORM_MEMORY_SIZE=MAX_FORM_FIELD_BYTES,
+        MAX_FORM_PARTS=200,
     )
     app.config.update(config)
+
+    @app.before_request  # before CSRFProtect's, which reads the body
+    def bounded_json() -> None:
+        if request.is_json:  # beyond this the body is refused with 413 (a chunked body too, as it is read)
+            request.max_content_length = MAX_FIELD_BYTES
+            if (request.content_length or 0) > MAX_FIELD_BYTES:
+                raise RequestEntityTooLarge()
+
+    # ids in URLs: at most 18 digits, so every id matched fits SQLite's integer (a longer one is a plain 404)
+    app.url_map.converters["int"] = SqliteIdConverter
     csrf.init_app(app)
     app.add_template_filter(japan_time, "jst")
 
@@ -143,7 +176,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return render_template("error.html", message=message), 400
 
     @app.errorhandler(RequestEntityTooLarge)
-    def too_large(error: RequestEntityTooLarge) -> tuple[str, int] | BaseResponse:
+    def too_large(error: RequestEntityTooLarge) -> tuple[str | Response, int] | BaseResponse:
+        whole = request.content_length or 0
+        if wants_json() or whole <= (request.max_content_length or whole):  # a field or JSON body, not the files
+            return error_response("送信された内容が長すぎます。入力を短くしてから、もう一度操作してください。", 413)
         message = f"ファイルが大きすぎます（1回に送れるのは合計 {MAX_UPLOAD_MB} MB までです）。分けて取り込んでください。"
         if request.path == url_for("capture.files"):
             flash(message, "error")

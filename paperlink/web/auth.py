@@ -6,12 +6,22 @@ import functools
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers.response import Response
 
 from paperlink.ledger import now
-from paperlink.users import LOCK_MINUTES, ROLES, LoginThrottled, User, authenticate, get_user
+from paperlink.users import (
+    LOCK_MINUTES,
+    MAX_LOGIN_TYPED,
+    MAX_PASSWORD_TYPED,
+    ROLES,
+    LoginThrottled,
+    User,
+    authenticate,
+    get_user,
+)
 from paperlink.web.db import get_ledger
 
 bp = Blueprint("auth", __name__)
@@ -34,6 +44,10 @@ def load_user() -> None:
         else:
             session["seen"] = time.time()
     user = get_user(get_ledger(), login) if login else None
+    if user is not None and session.get("epoch") != user.session_epoch:
+        session.clear()  # a new password or a deactivation since this session began ends it
+        flash("アカウントのパスワードまたは状態が変更されたため、ログアウトしました。もう一度ログインしてください。", "info")
+        user = None
     g.user = user if user is not None and user.active else None
 
 
@@ -75,8 +89,18 @@ def role_required(role: str) -> Callable[[F], F]:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
+    """`target` if it is a path on this site, else the board.
+
+    Browsers drop tabs and newlines from a URL and read `\\` as `/`, so `/<TAB>/evil.example/` or
+    `/\\evil.example` would leave the site: the target is normalised as a browser would before it is checked,
+    and the normalised form is what the redirect carries.
+    """
+    if target:
+        cleaned = "".join(ch for ch in target if ord(ch) > 0x20 and ord(ch) != 0x7F).replace("\\", "/")
+        parts = urlsplit(cleaned)
+        if (cleaned.startswith("/") and not cleaned.startswith("//") and not parts.scheme and not parts.netloc
+                and len(cleaned) <= 2000):
+            return cleaned
     return url_for("batches.board")
 
 
@@ -86,6 +110,9 @@ def login() -> str | Response | tuple[str, int]:
     if request.method == "POST":
         login_name = request.form.get("login", "").strip()
         password = request.form.get("password", "")
+        if len(login_name) > MAX_LOGIN_TYPED or len(password) > MAX_PASSWORD_TYPED:
+            flash("ログイン名またはパスワードが違います。", "error")  # never looked up, never logged
+            return render_template("auth/login.html", login=""), 400
         try:
             user = authenticate(get_ledger(), login_name, password) if login_name and password else None
         except LoginThrottled:
@@ -97,6 +124,7 @@ def login() -> str | Response | tuple[str, int]:
             return render_template("auth/login.html", login=login_name), 400
         session.clear()
         session["login"] = user.login
+        session["epoch"] = user.session_epoch
         session["login_at"] = now()
         session["seen"] = time.time()
         return redirect(_safe_next(request.form.get("next")))

@@ -15,17 +15,19 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers.response import Response
 
 from paperlink.decode import decode_frame
 from paperlink.intake import IntakeResult, capture_scans
 from paperlink.ledger import CaptureOutcome, Channel, Ledger, store, views
+from paperlink.pages import page_count
 from paperlink.scanning import ScanItem, interpret, scan_pages
 from paperlink.watch import ScanFolder
 from paperlink.web.auth import current_user, role_required
@@ -133,11 +135,25 @@ def frame() -> Response | tuple[Response, int]:
 # -- files and the scan folder --------------------------------------------------------------------
 
 
-def _file_items(name: str, path: Path) -> list[tuple[ScanItem, bytes | None]]:
-    """Every code on every page of one uploaded file (`scanning.scan_pages`), with its page as a JPEG."""
+UPLOAD_MAX_PAGES = 100
+"""Pages one upload (all its files together) may have; a file that would go beyond is not read at all."""
+UPLOAD_SECONDS = 60
+"""Reading the pages of one upload stops after this long; the pages not read yet are reported, not lost."""
+
+
+def _file_items(name: str, path: Path, deadline: float) -> tuple[list[tuple[ScanItem, bytes | None]], int | None]:
+    """Every code on every page of one uploaded file (`scanning.scan_pages`), with its page as a JPEG.
+
+    Stops between pages once `deadline` (time.monotonic()) has passed; then also returns the number of the
+    first page not read (None when every page was read).
+    """
     out: list[tuple[ScanItem, bytes | None]] = []
     pictures: dict[int, bytes] = {}
+    last = 0
     for item, image in scan_pages([path], trusted()):
+        if item.page > last and last and time.monotonic() > deadline:  # a new page begins after the deadline
+            return out, item.page
+        last = max(last, item.page)
         item = replace(item, source=name)
         if image is None or item.text is None:
             out.append((item, None))
@@ -145,30 +161,60 @@ def _file_items(name: str, path: Path) -> list[tuple[ScanItem, bytes | None]]:
         if item.page not in pictures:
             pictures[item.page] = _jpeg(image)
         out.append((item, pictures[item.page]))
-    return out
+    return out, None
+
+
+def _not_read(name: str, page: int, message: str) -> Outcome:
+    return Outcome(name, page, "取り込んでいません", message, False)
 
 
 @bp.route("/files", methods=["GET", "POST"])
 @role_required("entry")
 def files() -> str | tuple[str, int]:
-    """Upload scanned images / PDFs (several at once); every page's result is listed."""
+    """Upload scanned images / PDFs (several at once); every page's result is listed.
+
+    Bounded: at most UPLOAD_MAX_PAGES pages an upload (a file beyond is refused before any page is read)
+    and UPLOAD_SECONDS of reading (then the pages not read yet are named); each with a Japanese message.
+    """
     if request.method == "GET":
         return render_template("capture/files.html", outcomes=None)
     uploads = [f for f in request.files.getlist("files") if f.filename]
     if not uploads:
         flash("ファイルを選んでください。", "error")
         return render_template("capture/files.html", outcomes=None), 400
+    max_pages = int(current_app.config.get("UPLOAD_MAX_PAGES", UPLOAD_MAX_PAGES))
+    seconds = float(current_app.config.get("UPLOAD_SECONDS", UPLOAD_SECONDS))
+    deadline = time.monotonic() + seconds
+    pages_left = max_pages
     outcomes: list[Outcome] = []
     tmp = home().root / "tmp"
     tmp.mkdir(exist_ok=True, mode=0o700)
     ledger = get_ledger()
+    stopped = False
     for upload in uploads:
         name = Path(upload.filename or "upload").name
+        if stopped:
+            outcomes.append(_not_read(name, 0, f"時間がかかりすぎたため（1回 {seconds:g} 秒まで）、このファイルは読み取って"
+                                               "いません。もう一度取り込んでください。"))
+            continue
         fd, temp_name = tempfile.mkstemp(dir=tmp, suffix=".upload")
         try:
             with os.fdopen(fd, "wb") as out:
                 upload.save(out)
-            outcomes.extend(capture_scanned(ledger, _file_items(name, Path(temp_name)), Channel.FILE))
+            count = page_count(temp_name) or 1
+            if count > pages_left:
+                outcomes.append(_not_read(name, 0, f"ページ数が多すぎます（このファイルは {count} ページ、1回に取り込めるのは"
+                                                   f"合計 {max_pages} ページまでです）。このファイルは読み取っていません。"
+                                                   "分けて取り込んでください。"))
+                continue
+            pages_left -= count
+            items, first_unread = _file_items(name, Path(temp_name), deadline)
+            outcomes.extend(capture_scanned(ledger, items, Channel.FILE))
+            if first_unread is not None:
+                outcomes.append(_not_read(name, first_unread, f"時間がかかりすぎたため（1回 {seconds:g} 秒まで）、"
+                                                              f"{first_unread} ページ目から後は読み取っていません。"
+                                                              "そのページだけを、もう一度取り込んでください。"))
+                stopped = True
         finally:
             Path(temp_name).unlink(missing_ok=True)
     bad = any(not o.ok for o in outcomes)

@@ -206,9 +206,14 @@ def resolve_form(row_id: int) -> str | Response | tuple[str, int]:
 @role_required("entry")
 def check() -> Response | tuple[Response, int]:
     """One typed item: its normalised value, its two printed check characters, or a Japanese error."""
-    data = request.get_json(silent=True) or {}
-    item = str(data.get("key", ""))
-    text = str(data.get("value", ""))
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # deeply nested JSON
+        data = None
+    if not isinstance(data, dict) or not isinstance(data.get("key", ""), str) or not isinstance(data.get("value", ""), str):
+        return jsonify(ok=False, error="送信された内容を処理できませんでした。"), 400
+    item = data.get("key", "")
+    text = data.get("value", "")
     key = item.removeprefix("before.")
     if key not in FIELD_BY_KEY or (item.startswith("before.") and key not in BEFORE_KEYS):
         return jsonify(ok=False, error="不明な項目です。"), 400

@@ -13,7 +13,7 @@ from paperlink import export as core
 from paperlink.errors import ExportError
 from paperlink.ledger import views
 from paperlink.web.auth import current_user, role_required
-from paperlink.web.db import exports_dir, get_ledger
+from paperlink.web.db import exports_dir, get_ledger, trusted
 
 bp = Blueprint("export", __name__, url_prefix="/export")
 
@@ -52,7 +52,7 @@ def write() -> Response | tuple[str, int]:
         return redirect(url_for("export.page"))
     target = exports_dir() / file_name(chosen, fmt)
     try:
-        result = core.export(ledger, chosen, target, fmt, current_user().login)
+        result = core.export(ledger, chosen, target, fmt, current_user().login, trusted=trusted())
     except ExportError as exc:
         flash(f"出力できませんでした: {exc.message_ja}", "error")
         return redirect(url_for("export.page"))
