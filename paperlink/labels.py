@@ -22,6 +22,7 @@ EMPTY = "―"
 STATE_LABELS: dict[NoticeState, str] = {
     NoticeState.MISSING: "未着", NoticeState.DECODED: "読取済", NoticeState.CONFIRMED: "確認済",
     NoticeState.FIRST_ENTRY: "一次入力済", NoticeState.MISMATCH: "不一致", NoticeState.DONE: "完了",
+    NoticeState.HELD: "保留",
 }
 """Each notice state as the clerk calls it."""
 
@@ -31,6 +32,7 @@ STATE_ORDER: tuple[NoticeState, ...] = tuple(NoticeState)
 NEXT_ACTION: dict[NoticeState, str] = {
     NoticeState.MISSING: "手入力", NoticeState.DECODED: "確認する", NoticeState.CONFIRMED: "表示",
     NoticeState.FIRST_ENTRY: "二回目の入力", NoticeState.MISMATCH: "不一致を解消", NoticeState.DONE: "表示",
+    NoticeState.HELD: "保留の理由",
 }
 """What a clerk does next with a notice in each state (the board's links)."""
 

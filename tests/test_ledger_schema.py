@@ -17,6 +17,7 @@ from paperlink.ledger.schema import (
     Channel,
     EntryRound,
     MediaDirection,
+    OutboxState,
     ScanFileOutcome,
     Transport,
     VerificationMethod,
@@ -27,7 +28,8 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
 CONSTRAINED = [("notices", "state", NoticeState), ("batches", "transport", Transport), ("captures", "channel", Channel),
                ("verifications", "method", VerificationMethod), ("entries", "round", EntryRound),
-               ("scanned_files", "outcome", ScanFileOutcome), ("media_register", "direction", MediaDirection)]
+               ("scanned_files", "outcome", ScanFileOutcome), ("media_register", "direction", MediaDirection),
+               ("outbox", "state", OutboxState), ("receipts", "direction", MediaDirection)]
 
 
 @pytest.fixture

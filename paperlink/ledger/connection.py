@@ -75,11 +75,19 @@ class Ledger:
         if version > len(self.migrations):
             self.db.close()
             raise LedgerError("ledger_newer_schema", path=self.path, version=version, supported=len(self.migrations))
-        for number in range(version, len(self.migrations)):
-            with self.transaction():
-                for statement in _statements(self.migrations[number]):
-                    self.db.execute(statement)
-                self.db.execute(f"PRAGMA user_version = {number + 1}")
+        # foreign keys are off while migrating (a migration may rebuild a table others refer to, the way SQLite's
+        # documentation describes); each migration checks them itself before it commits
+        self.db.execute("PRAGMA foreign_keys=OFF")
+        try:
+            for number in range(version, len(self.migrations)):
+                with self.transaction():
+                    for statement in _statements(self.migrations[number]):
+                        self.db.execute(statement)
+                    if self.db.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                        raise sqlite3.IntegrityError(f"migration {number + 1} breaks a foreign key")
+                    self.db.execute(f"PRAGMA user_version = {number + 1}")
+        finally:
+            self.db.execute("PRAGMA foreign_keys=ON")
 
     @property
     def schema_version(self) -> int:
@@ -172,7 +180,7 @@ class Ledger:
 
 
 _TABLES = frozenset({"batches", "notices", "captures", "scanned_files", "audit", "users", "entries", "verifications",
-                     "exports", "settings", "media_register"})
+                     "exports", "settings", "media_register", "holds", "outbox", "receipts"})
 
 
 def _statements(script: str) -> list[str]:
