@@ -26,7 +26,7 @@ from reportlab.platypus import Paragraph, Table, TableStyle  # type: ignore[impo
 
 from paperlink.errors import PaperlinkError
 from paperlink.fields import BEFORE_KEYS, FIELDS
-from paperlink.fonts import ENV_VAR, UnprintableCharacter, japanese_font, missing_glyphs
+from paperlink.fonts import WORKING_FONTS, UnprintableCharacter, japanese_font, markup, unprintable
 from paperlink.labels import date_text, display_value, field_label
 from paperlink.notice import Notice
 
@@ -273,7 +273,7 @@ def _para(text: str, font: str, size: float, width: float, align: int = 0) -> Pa
     """A wrapping cell: word wrap for ASCII text whose words fit, character wrap (CJK) otherwise."""
     words = text.split(" ")
     cjk = not text.isascii() or any(stringWidth(w, font, size) > width - 8 for w in words)
-    return Paragraph(escape(text), _style(font, size, cjk, align))
+    return Paragraph(markup(text) if not text.isascii() else escape(text), _style(font, size, cjk, align))
 
 
 def _sheet_rows(spec: SheetSpec, font: str, size: float) -> tuple[list[list[Any]], list[int]]:
@@ -442,11 +442,10 @@ def _check_glyphs(spec: SheetSpec) -> None:
     values = [(key, value) for key, value in record.items() if isinstance(value, str)]
     values += [(f"before.{key}", value) for key, value in record["before"].items()]
     for key, value in values:
-        missing = missing_glyphs(value)
+        missing = unprintable(value)
         if missing:
-            chars = ", ".join(f"'{ch}' (U+{ord(ch):04X})" for ch in missing)
-            raise UnprintableCharacter("sheet_unprintable_char", notice_id=spec.notice.notice_id, field=key, chars=chars,
-                                       env_var=ENV_VAR)
+            raise UnprintableCharacter("sheet_unprintable_char", notice_id=spec.notice.notice_id, field=key,
+                                       chars=", ".join(missing), fonts=WORKING_FONTS)
 
 
 def _draw_sheet(c: Any, spec: SheetSpec, layout: Layout, font: str) -> None:
