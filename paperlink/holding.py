@@ -75,6 +75,9 @@ def read_holding(path: str | os.PathLike[str]) -> HeldRead:
         return HeldRead(notices, [])
     except DataFileError as exc:
         problems = exc.problems
+    announced = _announced(data) if not name.lower().endswith(".csv") else None
+    problems = [p for p in problems  # a header count that counts the unreadable lines too is right
+                if not (p.line == 1 and p.field == "count" and announced == len(col.lines))]
     whole = [p for p in problems if p.field in _WHOLE_FILE_FIELDS or p.line not in col.lines
              or (p.line == 1 and p.field in ("format", "version", "count"))]
     if whole or not col.lines:
@@ -100,6 +103,16 @@ def hold_text(code: str, params: dict[str, str], lang: str) -> str:
     if lang == "ja":
         params = {**params, **{k.removesuffix("_ja"): v for k, v in params.items() if k.endswith("_ja")}}
     return render(code, {k: v for k, v in params.items() if not k.endswith("_ja")}, lang)
+
+
+def _announced(data: bytes) -> int | None:
+    """The count a JSON Lines header announces, if it is readable."""
+    try:
+        header = json.loads(data.split(b"\n", 1)[0].removeprefix(b"\xef\xbb\xbf"))
+    except (ValueError, RecursionError):
+        return None
+    count = header.get("count") if isinstance(header, dict) else None
+    return count if type(count) is int else None
 
 
 def _raw_id(raw: object) -> str | None:

@@ -84,6 +84,8 @@ class CoverSpec:
     manifest_qr_texts: tuple[str, ...]
     rows_per_part: int | None = None
     """Rows listed by each manifest text (in order); each part gets a cover page of its own. None: one part."""
+    held: tuple[tuple[str, str], ...] = ()
+    """Notices of the file held back, not printed: (notice id or line, the reason in Japanese), listed last."""
 
     def parts(self) -> list[tuple[tuple[tuple[int, str, str, str], ...], tuple[str, ...]]]:
         """(rows, manifest texts) for each cover part: one page head with its QR, then its rows."""
@@ -478,7 +480,8 @@ def _cover_total(cover: CoverSpec) -> int:
     return max([len(cover.rows), *(seq for seq, *_ in cover.rows)])
 
 
-def _cover_table(cover: CoverSpec, part_rows: Sequence[tuple[int, str, str, str]], font: str) -> Table:
+def _cover_table(cover: CoverSpec, part_rows: Sequence[tuple[int, str, str, str]], font: str,
+                 held: Sequence[tuple[str, str]] = ()) -> Table:
     size = 9.5
     total = _cover_total(cover)
     head = [_para(h, font, size, 99 * mm, 1) for h in ("連番", "通知番号", "事由", "氏名")]
@@ -488,8 +491,13 @@ def _cover_table(cover: CoverSpec, part_rows: Sequence[tuple[int, str, str, str]
                      _para(notice_id, font, size, COVER_COLUMNS[1]),
                      _para(event, font, size, COVER_COLUMNS[2]),
                      _para(name, font, size, COVER_COLUMNS[3])])
+    first_held = len(rows)
+    for label, reason in held:
+        rows.append([_para("保留", font, size, COVER_COLUMNS[0], 1), _para(label, font, size, COVER_COLUMNS[1]),
+                     _para(f"印刷せず: {reason}", font, size, COVER_COLUMNS[2] + COVER_COLUMNS[3]), ""])
     table = Table(rows, colWidths=COVER_COLUMNS, repeatRows=1)
-    table.setStyle(TableStyle([
+    table.setStyle(TableStyle([*[("SPAN", (2, i), (3, i)) for i in range(first_held, len(rows))],
+                               *[("BACKGROUND", (0, i), (-1, i), CHANGED_BG) for i in range(first_held, len(rows))],
         ("FONTNAME", (0, 0), (-1, -1), font),
         ("GRID", (0, 0), (-1, -1), 0.5, GRID),
         ("BOX", (0, 0), (-1, -1), 1.0, colors.black),
@@ -523,7 +531,8 @@ _COVER_TOP_H = 16 * mm
 def _cover_info(c: Any, cover: CoverSpec, font: str, y: float) -> float:
     """Municipality, date, batch id and count; return the y below them."""
     lines = (("市区町村コード", cover.municipality_code, 12.0), ("印刷日", date_text(cover.printed_on), 12.0),
-             ("バッチ番号", cover.batch_id, 14.0), ("件数", f"{len(cover.rows)} 件", 18.0))
+             ("バッチ番号", cover.batch_id, 14.0),
+             ("件数", f"{len(cover.rows)} 件" + (f"（ほかに保留 {len(cover.held)} 件）" if cover.held else ""), 18.0))
     for label, value, size in lines:
         c.setFont(font, 9.5)
         c.drawString(LEFT, y, label)
@@ -593,7 +602,8 @@ def _cover_pages(cover: CoverSpec, layout: Layout, font: str) -> list[_CoverPage
         scratch = Canvas(io.BytesIO(), pagesize=A4)
         list_top = _cover_first(scratch, cover, layout, font, texts, title)
         rest_top = TOP - _COVER_TOP_H - 2 * mm
-        tables = _paginate(_cover_table(cover, rows, font), list_top - BOTTOM, rest_top - BOTTOM)
+        held = cover.held if index == len(parts) - 1 else ()
+        tables = _paginate(_cover_table(cover, rows, font, held), list_top - BOTTOM, rest_top - BOTTOM)
         pages += [(table, texts, title if i == 0 else f"{title}（続き）") for i, table in enumerate(tables)]
     return pages
 

@@ -130,18 +130,18 @@ def test_a_sequence_no_font_has_prints_the_base_with_a_marker_naming_it(sheet: d
 
 
 def test_a_character_no_font_has_is_held_not_printed_blank(record: Any) -> None:
-    """GIVEN a name with a private-use character no font draws WHEN the batch is printed THEN that notice is held
+    """GIVEN a name with a character (CJK Ext. G) no installed font draws WHEN the batch is printed THEN that notice is held
     by name and the other notice prints."""
     from paperlink.printing import prepare_batch
 
-    bad = parse_notice(record(notice_id="N20261126-00002", name_kanji="\U000F0005田\u3000太郎"))
+    bad = parse_notice(record(notice_id="N20261126-00002", name_kanji="\U00030000田\u3000太郎"))  # CJK Ext. G
     good = parse_notice(record())
     prepared = prepare_batch([good, bad])
-    assert [n.notice_id for n in prepared.printable] == [good.notice_id]
+    assert [n.notice_id for n in prepared.notices] == [good.notice_id]
     (held,) = prepared.held
     assert held.notice_id == bad.notice_id and held.code == "sheet_unprintable_char"
-    assert "U+F0005" in held.message("en") and "IPAmj" in held.message("en")
-    result = print_batch(prepared.printable, Ed25519PrivateKey.generate(), held=prepared.held)
+    assert "U+30000" in held.message("en") and "IPAmj" in held.message("en")
+    result = print_batch(prepared.notices, Ed25519PrivateKey.generate(), held=prepared.held)
     assert result.cover is not None and result.cover.held == ((bad.notice_id, held.message_ja),)
 
 

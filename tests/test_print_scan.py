@@ -193,12 +193,13 @@ def test_scan_raw_tells_what_a_foreign_code_is(printed, tmp_path: Path) -> None:
     assert items == [{"source": str(path), "page": 1, "text": "https://example.com/menu"}]
 
 
-def test_a_character_the_font_lacks_stops_printing(printed, record) -> None:
-    """GIVEN a 漢字 name with a character outside the print font WHEN printed THEN it is refused by name, not blanked."""
-    from paperlink.fonts import UnprintableCharacter, missing_glyphs
+def test_a_character_no_font_has_is_refused_by_the_renderer(printed, record) -> None:
+    """GIVEN a 漢字 name with a character no print font has (𠮷 now prints from IPAmj明朝; CJK Ext. G does not)
+    WHEN rendered without `prepare_batch` holding it first THEN it is refused by name, never blanked."""
+    from paperlink.fonts import UnprintableCharacter
     from paperlink.notice import parse_notice
 
-    rare = next(ch for ch in "𠮷𩸽𠀋" if missing_glyphs(ch))
+    rare = "\U00030000"
     notice = parse_notice(record(name_kanji=f"{rare}田\u3000太郎"))
     private = KeyStore(Home(printed["home"])).signing_key()
     with pytest.raises(UnprintableCharacter) as exc:
