@@ -29,8 +29,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from paperlink.atomicfile import atomic_write_bytes
-from paperlink.dataformat import dumps_notices, parse_jsonl
+from paperlink.dataformat import dumps_notices
 from paperlink.errors import DataFileError
+from paperlink.holding import HeldRead, by_position, parse_holding
 from paperlink.ledger import Ledger, Transport
 from paperlink.ledger.registers import add_media_record, media_records
 from paperlink.ledger.schema import MediaDirection
@@ -72,8 +73,10 @@ def seal(notices: Sequence[Notice], batch_id: str, private: Ed25519PrivateKey, p
 
 
 def open_bundle(blob: bytes, passphrase: str, trusted: Mapping[bytes, Ed25519PublicKey],
-                name: str = "bundle") -> tuple[Manifest, list[Notice]]:
-    """Decrypt (in memory), verify and validate a bundle; BundleError / TransportError / DataFileError otherwise."""
+                        name: str = "bundle") -> tuple[Manifest, HeldRead]:
+    """Decrypt (in memory), verify and validate a bundle; BundleError / TransportError / DataFileError otherwise.
+
+    A record that fails validation is held (in the HeldRead), not a reason to refuse the bundle."""
     if not blob.startswith(MAGIC):
         raise BundleError("bundle_empty" if not blob else "bundle_not_bundle", name=name)
     head_end = blob.find(b"\n", len(MAGIC))
@@ -106,7 +109,7 @@ def open_bundle(blob: bytes, passphrase: str, trusted: Mapping[bytes, Ed25519Pub
         raise BundleError("bundle_content", name=name, detail=exc) from None
     manifest.verify(trusted, f"{name} (manifest)")
     manifest.check_data(data, f"{name} (data)")
-    return manifest, parse_jsonl(data, f"{name}:{manifest.file_name}")
+    return manifest, parse_holding(data, f"{name}:{manifest.file_name}")
 
 
 @dataclass(frozen=True)
@@ -143,12 +146,12 @@ def read_bundle(ledger: Ledger, path: str | os.PathLike[str], passphrase: str,
     except OSError as exc:
         raise BundleError("bundle_unreadable", name=source, detail=exc.strerror or exc) from None
     try:
-        manifest, notices = open_bundle(blob, passphrase, trusted, source.name)
+        manifest, read = open_bundle(blob, passphrase, trusted, source.name)
     except DataFileError as exc:
         raise BundleError("bundle_data_invalid", detail="; ".join(str(p) for p in exc.problems[:20])) from None
-    return import_batch(ledger, manifest, notices, Transport.MEDIA, clerk,
+    return import_batch(ledger, manifest, read.notices, Transport.MEDIA, clerk,
                         extra=lambda led: _register(led, manifest.batch_id, MediaDirection.IN, source.name, blob,
-                                                    len(notices), clerk))
+                                                    manifest.count, clerk), held=by_position(read))
 
 
 def _register(ledger: Ledger, batch_id: str, direction: MediaDirection, name: str, blob: bytes, count: int,

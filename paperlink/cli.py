@@ -275,10 +275,15 @@ def print_command(ctx: Context, file: Path, output: Path, only: str | None, batc
       paperlink print notices.jsonl -o batch.pdf
       paperlink print notices.jsonl -o reprint.pdf --batch B20261126-7K3Q --only N20261126-00007
     """
+    from paperlink.holding import read_holding
+    from paperlink.ledger import Ledger, Transport
+    from paperlink.outbox import record_batch
     from paperlink.payload import is_batch_id
-    from paperlink.printing import print_batch, write_pdf
+    from paperlink.printing import prepare_batch, print_batch, write_pdf
 
-    notices = _read(file)
+    read = read_holding(file)
+    prepared = prepare_batch(read.notices, read.held)  # the same notices, so a reprint keeps its n/N
+    notices = prepared.notices
     if only and not batch_id:
         raise click.UsageError("--only reprints sheets of an existing batch: name it with --batch")
     if batch_id and not is_batch_id(batch_id):
@@ -287,9 +292,13 @@ def print_command(ctx: Context, file: Path, output: Path, only: str | None, batc
     ids = [i.strip().upper() for i in only.split(",") if i.strip()] if only else None
     with click.progressbar(length=len(ids) if ids else len(notices), label="self-test", file=sys.stderr) as bar:
         result = print_batch(notices, private, batch_id=batch_id, printed_on=date, only=ids,
-                             progress=lambda n: bar.update(1))
+                             progress=lambda n: bar.update(1), held=prepared.held)
     write_pdf(result, output)
+    if not ids:
+        with Ledger(ctx.home.ensure().ledger) as ledger:
+            record_batch(ledger, result.batch_id, Transport.PAPER, notices, prepared.held, getpass.getuser())
     click.echo(f"batch {result.batch_id}: {len(result.sheets)} sheet(s) written to {output} (all self-tested)")
+    _report_held(prepared.held)
 
 
 @main.command()
@@ -383,11 +392,12 @@ def status(ctx: Context, batch_ids: tuple[str, ...]) -> None:
       paperlink status
       paperlink status B20261126-7K3Q
     """
+    from paperlink.holding import hold_text
     from paperlink.ledger import Ledger, LedgerError, views
 
     with Ledger(ctx.home.ensure().ledger) as ledger:
         ids = batch_ids or tuple(views.batch_ids(ledger))
-        if not ids:
+        if not ids and not views.sent_batch_ids(ledger):
             click.echo("no batches in the ledger yet")
         for batch_id in ids:
             state = views.batch_status(ledger, batch_id)
@@ -396,6 +406,55 @@ def status(ctx: Context, batch_ids: tuple[str, ...]) -> None:
             click.echo(f"{batch_id}: {state.received}/{state.total} received")
             for seq, notice_id in state.missing:
                 click.echo(f"  missing {seq}/{state.total} {notice_id or '(id not known yet)'}")
+            for hold in views.open_holds(ledger, batch_id):
+                click.echo(f"  held {hold.seq}/{state.total} {hold.notice_id or '(no readable id)'}: "
+                           f"{hold_text(hold.reason_code, hold.params, 'en')}")
+        _status_outbox(ledger)
+
+
+def _status_outbox(ledger: Any) -> None:
+    """The sending side's part of `status`: every notice sent or held here and not yet accounted for."""
+    from paperlink.holding import hold_text
+    from paperlink.ledger import OutboxState, views
+
+    if not views.sent_batch_ids(ledger):
+        return
+    open_rows = views.unacknowledged(ledger)
+    click.echo(f"sent from here: {len(open_rows)} notice(s) not yet acknowledged as exported by a receipt")
+    for row in open_rows:
+        where = f"{row.batch_id} {row.seq}/{row.total}" if row.seq else f"{row.batch_id} (held here)"
+        if row.state is OutboxState.HELD:
+            why = f"held here: {hold_text(row.reason_code or '', row.params, 'en')}"
+        elif row.ack is None:
+            why = "no receipt yet"
+        else:
+            why = row.ack.value + (f": {row.ack_reason}" if row.ack_reason else "")
+        click.echo(f"  {where} {row.notice_id or '(no readable id)'}: {why}")
+
+
+def _report_held(held: Any) -> None:
+    """Name each notice held back (on stderr): the rest of the batch went on."""
+    for hold in held:
+        click.echo(f"held {hold.label}: {hold.message('en')}", err=True)
+    if held:
+        click.echo(f"{len(held)} notice(s) held, not sent; correct them and send them again", err=True)
+
+
+def _report_held_positions(batch_id: str | None, held: Any) -> None:
+    for seq, hold in held:
+        click.echo(f"  held {batch_id} n={seq} {hold.label}: {hold.message('en')}")
+
+
+def _ask_office(ledger: Any, clerk: str) -> None:
+    """Make sure the office's municipality code is set up: ask for it on a terminal, refuse otherwise."""
+    from paperlink.office import OfficeUnset, office_code, set_office
+
+    if office_code(ledger) is not None:
+        return
+    if not sys.stdin.isatty():
+        raise OfficeUnset("office_unset")
+    code = click.prompt("this office's municipality code (全国地方公共団体コード, 6 digits)", err=True)
+    set_office(ledger, str(code), clerk)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -426,14 +485,18 @@ def send(ctx: Context, file: Path, folder: Path, batch_id: str | None, clerk: st
     Example:
       paperlink send notices.jsonl --to /srv/moj-link
     """
-    from paperlink.ledger import Ledger
+    from paperlink.holding import read_holding
+    from paperlink.ledger import Ledger, Transport
+    from paperlink.outbox import record_batch
     from paperlink.sharedfolder import send_batch
 
-    notices = _read(file)
+    read = read_holding(file)
     home = ctx.home.ensure()
     with Ledger(home.ledger) as ledger:
-        manifest = send_batch(ledger, notices, folder, KeyStore(home).signing_key(), batch_id, clerk)
+        manifest = send_batch(ledger, read.notices, folder, KeyStore(home).signing_key(), batch_id, clerk)
+        record_batch(ledger, manifest.batch_id, Transport.LINE, read.notices, read.held, clerk)
     click.echo(f"batch {manifest.batch_id}: {manifest.count} notices delivered to {folder}")
+    _report_held(read.held)
 
 
 @main.command()
@@ -467,12 +530,14 @@ def receive(ctx: Context, folder: Path, keep_watching: bool, interval: float, st
     quarantined = 0
     try:
         with Ledger(home.ledger) as ledger:
+            _ask_office(ledger, clerk)
             receiver = Receiver(folder, ledger, KeyStore(home).trusted(), actor=clerk,
                                 orphan_seconds=orphan_minutes * 60, stable_seconds=stable if keep_watching else 0)
             while True:
                 for result in receiver.receive_once():
                     detail = f" ({result.reason})" if result.reason else f" ({result.count} notices)"
                     click.echo(f"{result.name}: {result.outcome}{detail}")
+                    _report_held_positions(result.batch_id, result.held)
                     quarantined += result.outcome == "quarantined"
                 if not keep_watching:
                     break
@@ -503,16 +568,20 @@ def bundle(ctx: Context, file: Path, output: Path, batch_id: str | None, passphr
       paperlink bundle notices.jsonl -o /media/usb/B20261126-7K3Q.plb
     """
     from paperlink.bundle import write_bundle
-    from paperlink.ledger import Ledger
+    from paperlink.holding import read_holding
+    from paperlink.ledger import Ledger, Transport
+    from paperlink.outbox import record_batch
     from paperlink.payload import new_batch_id
 
-    notices = _read(file)
+    read = read_holding(file)
     passphrase = _passphrase(passphrase_file, confirm=True)
     home = ctx.home.ensure()
     with Ledger(home.ledger) as ledger:
-        manifest = write_bundle(ledger, notices, output, batch_id or new_batch_id(dt.date.today()),
+        manifest = write_bundle(ledger, read.notices, output, batch_id or new_batch_id(dt.date.today()),
                                 KeyStore(home).signing_key(), passphrase, clerk)
+        record_batch(ledger, manifest.batch_id, Transport.MEDIA, read.notices, read.held, clerk)
     click.echo(f"batch {manifest.batch_id}: {manifest.count} notices sealed into {output}")
+    _report_held(read.held)
 
 
 @main.command()
@@ -531,11 +600,15 @@ def unbundle(ctx: Context, bundle_file: Path, passphrase_file: Path | None, cler
     from paperlink.bundle import read_bundle
     from paperlink.ledger import Ledger
 
-    passphrase = _passphrase(passphrase_file, confirm=False)
     home = ctx.home.ensure()
     with Ledger(home.ledger) as ledger:
+        _ask_office(ledger, clerk)
+    passphrase = _passphrase(passphrase_file, confirm=False)
+    with Ledger(home.ledger) as ledger:
+        _ask_office(ledger, clerk)
         result = read_bundle(ledger, bundle_file, passphrase, KeyStore(home).trusted(), clerk)
     click.echo(f"batch {result.batch_id}: {result.outcome} ({result.count} notices)")
+    _report_held_positions(result.batch_id, result.held)
 
 
 @main.command()
@@ -793,6 +866,30 @@ def users_password(ctx: Context, login: str, password_file: Path | None) -> None
     click.echo(f"{login}: new password set")
 
 
+@main.command()
+@click.option("--municipality", help="The office's 全国地方公共団体コード (asked for when not given).")
+@_clerk_option
+@pass_context
+def setup(ctx: Context, municipality: str | None, clerk: str) -> None:
+    """Set up this office: its municipality code, against which every notice that comes in is checked.
+
+    Notices addressed to another municipality are held with that reason, never imported or dropped.
+
+    \b
+    Example:
+      paperlink setup --municipality 131016
+    """
+    from paperlink.ledger import Ledger
+    from paperlink.office import office_code, set_office
+
+    with Ledger(ctx.home.ensure().ledger) as ledger:
+        if municipality is None:
+            municipality = str(click.prompt("this office's municipality code (全国地方公共団体コード, 6 digits)",
+                                            default=office_code(ledger) or None, err=True))
+        code = set_office(ledger, municipality, clerk)
+    click.echo(f"office municipality code: {code}")
+
+
 @main.command("export")
 @click.option("--batch", "batch_ids", multiple=True, help="A batch to export (repeat; default: every batch whose "
               "notices are all verified and that was not exported yet).")
@@ -853,7 +950,12 @@ def serve(ctx: Context, port: int) -> None:
     Example:
       paperlink serve --port 8765
     """
-    _serve(ctx.home.ensure(), port)
+    from paperlink.ledger import Ledger
+
+    home = ctx.home.ensure()
+    with Ledger(home.ledger) as ledger:
+        _ask_office(ledger, getpass.getuser())
+    _serve(home, port)
 
 
 @main.command()

@@ -281,9 +281,16 @@ def default_sequences(face: object) -> set[tuple[int, int]]:
     """The default variation sequences of a font's cmap format 14 (drawn as the base glyph)."""
     data: bytes = face._ttf_data  # type: ignore[attr-defined]
     cmap = int(face.table["cmap"]["offset"])  # type: ignore[attr-defined]
-    u16 = lambda at: int.from_bytes(data[at:at + 2], "big")  # noqa: E731
-    u24 = lambda at: int.from_bytes(data[at:at + 3], "big")  # noqa: E731
-    u32 = lambda at: int.from_bytes(data[at:at + 4], "big")  # noqa: E731
+
+    def u16(at: int) -> int:
+        return int.from_bytes(data[at:at + 2], "big")
+
+    def u24(at: int) -> int:
+        return int.from_bytes(data[at:at + 3], "big")
+
+    def u32(at: int) -> int:
+        return int.from_bytes(data[at:at + 4], "big")
+
     found: set[tuple[int, int]] = set()
     for i in range(u16(cmap + 2)):
         record = cmap + 4 + 8 * i

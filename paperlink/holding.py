@@ -32,6 +32,8 @@ class Held:
     line: int | None
     code: str
     params: dict[str, str] = field(default_factory=dict)
+    raw: str | None = None
+    """The record as received, when it could not be read as a notice (kept with the hold, for correcting it)."""
 
     def message(self, lang: str = "en") -> str:
         """The reason, in English or Japanese."""
@@ -64,12 +66,15 @@ class HeldRead:
 def read_holding(path: str | os.PathLike[str]) -> HeldRead:
     """Read a notice data file, holding each bad record (see the module docstring); DataFileError if the file as a
     whole cannot be read."""
+    return parse_holding(read_bytes(path), str(path))
+
+
+def parse_holding(data: bytes, name: str) -> HeldRead:
+    """`read_holding` for a file's bytes (`name` in messages; a name ending .csv is read as CSV)."""
     from paperlink.csvformat import parse_csv
     from paperlink.dataformat import parse_jsonl
 
-    name = str(path)
     col = Collector(name)
-    data = read_bytes(path)
     try:
         notices = (parse_csv if name.lower().endswith(".csv") else parse_jsonl)(data, name, col)
         return HeldRead(notices, [])
@@ -90,7 +95,7 @@ def read_holding(path: str | os.PathLike[str]) -> HeldRead:
         by_line_ja.setdefault(p.line, []).append(f"{p.field}: {p.message_ja or p.message}")
     held = [Held(_raw_id(col.lines[line]), line, "hold_invalid",
                  {"file": Path(name).name, "line": str(line), "problems": "; ".join(by_line[line]),
-                  "problems_ja": "、".join(by_line_ja[line])})
+                  "problems_ja": "、".join(by_line_ja[line])}, _raw_text(col.lines[line]))
             for line in sorted(by_line)]
     held_lines = set(by_line)
     notices = [n for n in col.notices if col.notice_lines[n.notice_id] not in held_lines]
@@ -113,6 +118,20 @@ def _announced(data: bytes) -> int | None:
         return None
     count = header.get("count") if isinstance(header, dict) else None
     return count if type(count) is int else None
+
+
+def _raw_text(raw: object) -> str | None:
+    if raw is None:
+        return None
+    try:
+        return json.dumps(raw, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
+def by_position(read: HeldRead) -> dict[int, Held]:
+    """The holds of a JSON Lines batch by their n (line 1 is the header: the record on line k is n = k − 1)."""
+    return {h.line - 1: h for h in read.held if h.line is not None}
 
 
 def _raw_id(raw: object) -> str | None:

@@ -21,9 +21,10 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from paperlink.atomicfile import atomic_write_bytes, free_name, move_into
-from paperlink.dataformat import dumps_notices, parse_jsonl
+from paperlink.dataformat import dumps_notices
 from paperlink.errors import DataFileError
 from paperlink.failpoints import failpoint
+from paperlink.holding import Held, by_position, parse_holding
 from paperlink.ledger import Ledger, Transport
 from paperlink.notice import Notice
 from paperlink.payload import new_batch_id
@@ -76,6 +77,8 @@ class Received:
     batch_id: str | None = None
     count: int = 0
     reason: str | None = None
+    held: tuple[tuple[int, Held], ...] = ()
+    """(n, hold) of each notice of the batch held on import."""
 
 
 @dataclass
@@ -124,9 +127,10 @@ class Receiver:
                 raise TransportError("folder_data_missing", name=name, file_name=manifest.file_name)
             data = data_path.read_bytes()
             manifest.check_data(data, manifest.file_name)
-            notices = parse_jsonl(data, manifest.file_name)
+            read = parse_holding(data, manifest.file_name)
             failpoint("line.before-import")
-            result = import_batch(self.ledger, manifest, notices, Transport.LINE, self.actor)
+            result = import_batch(self.ledger, manifest, read.notices, Transport.LINE, self.actor,
+                                  held=by_position(read))
             failpoint("line.after-import")
         except (TransportError, DataFileError) as exc:
             reason = str(exc) if isinstance(exc, TransportError) else "; ".join(str(p) for p in exc.problems[:20])
@@ -135,7 +139,7 @@ class Receiver:
         self._move([self.folder / manifest.file_name], "done")
         failpoint("line.between-moves")
         self._move([manifest_path], "done")
-        return Received(name, result.outcome, result.batch_id, result.count)
+        return Received(name, result.outcome, result.batch_id, result.count, held=result.held)
 
     def _already_done(self, manifest: Manifest) -> bool:
         return already_imported(self.ledger, manifest) and (self.folder / "done" / manifest.file_name).exists()

@@ -5,7 +5,6 @@ with the font's own glyph drawn by an independent renderer (Pillow + HarfBuzz), 
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
