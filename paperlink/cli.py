@@ -432,12 +432,12 @@ def _status_outbox(ledger: Any) -> None:
         click.echo(f"  {where} {row.notice_id or '(no readable id)'}: {why}")
 
 
-def _report_held(held: Any) -> None:
+def _report_held(held: Any, what: str = "not sent; correct them and send them again") -> None:
     """Name each notice held back (on stderr): the rest of the batch went on."""
     for hold in held:
         click.echo(f"held {hold.label}: {hold.message('en')}", err=True)
     if held:
-        click.echo(f"{len(held)} notice(s) held, not sent; correct them and send them again", err=True)
+        click.echo(f"{len(held)} notice(s) held, {what}", err=True)
 
 
 def _report_held_positions(batch_id: str | None, held: Any) -> None:
@@ -914,6 +914,7 @@ def export_command(ctx: Context, batch_ids: tuple[str, ...], output: Path, as_cs
     with Ledger(ctx.home.ensure().ledger) as ledger:
         result = export(ledger, list(batch_ids) or None, output, fmt, clerk)
     click.echo(f"exported {result.count} notice(s) of {', '.join(result.batch_ids)} to {output}")
+    _report_held(result.held, "not exported; see `paperlink status`")
 
 
 def _serve(home: Home, port: int) -> None:

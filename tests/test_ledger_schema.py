@@ -111,9 +111,10 @@ CREATE TABLE notices_new (
     record_json TEXT,
     digest BLOB,
     state TEXT NOT NULL DEFAULT 'missing'
-        CHECK (state IN ('missing', 'decoded', 'confirmed', 'first_entry', 'mismatch', 'done', 'archived')),
+        CHECK (state IN ('missing', 'decoded', 'confirmed', 'first_entry', 'mismatch', 'done', 'held', 'archived')),
     verified INTEGER NOT NULL DEFAULT 0,
     updated_at TEXT NOT NULL,
+    exported_at TEXT,
     UNIQUE (batch_id, seq),
     UNIQUE (batch_id, notice_id)
 );

@@ -58,6 +58,8 @@ class NoticeRow:
     state: NoticeState
     verified: bool
     updated_at: str
+    exported_at: str | None = None
+    """When its record was first written to an export file (None: not yet)."""
 
     @property
     def listed(self) -> bool:
@@ -74,7 +76,7 @@ class NoticeRow:
         return cls(int(r["id"]), r["batch_id"], int(r["seq"]), r["notice_id"],
                    bytes(r["manifest_hash"]) if r["manifest_hash"] is not None else None, r["record_json"],
                    bytes(r["digest"]) if r["digest"] is not None else None, NoticeState(r["state"]),
-                   bool(r["verified"]), r["updated_at"])
+                   bool(r["verified"]), r["updated_at"], r["exported_at"])
 
 
 @dataclass(frozen=True)

@@ -44,8 +44,8 @@ TRANSITIONS: dict[NoticeState | None, frozenset[NoticeState]] = {
     NoticeState.DECODED: frozenset({NoticeState.CONFIRMED}),
     NoticeState.FIRST_ENTRY: frozenset({NoticeState.MISMATCH, NoticeState.DONE}),
     NoticeState.MISMATCH: frozenset({NoticeState.DONE}),
-    NoticeState.CONFIRMED: frozenset(),
-    NoticeState.DONE: frozenset(),
+    NoticeState.CONFIRMED: frozenset({NoticeState.HELD}),
+    NoticeState.DONE: frozenset({NoticeState.HELD}),
     NoticeState.HELD: frozenset({NoticeState.MISSING, NoticeState.CONFIRMED}),
 }
 """The allowed moves of a notice: state → the states it may move to."""
@@ -269,7 +269,8 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE captures ADD COLUMN error_code TEXT;
     """,
-    # 6: per-notice holds (the state 'held' and its reasons), the sending side's outbox, and batch receipts.
+    # 6: per-notice holds (the state 'held' and its reasons), each notice's export time, the sending side's outbox,
+    # and batch receipts.
     # SQLite cannot widen a CHECK in place: the notices table is rebuilt (foreign keys are off while migrating).
     """
     CREATE TABLE notices_v6 (
@@ -284,12 +285,14 @@ MIGRATIONS: tuple[str, ...] = (
             CHECK (state IN ('missing', 'decoded', 'confirmed', 'first_entry', 'mismatch', 'done', 'held')),
         verified INTEGER NOT NULL DEFAULT 0,
         updated_at TEXT NOT NULL,
+        exported_at TEXT,
         UNIQUE (batch_id, seq),
         UNIQUE (batch_id, notice_id)
     );
     INSERT INTO notices_v6 (id, batch_id, seq, notice_id, manifest_hash, record_json, digest, state, verified,
-        updated_at) SELECT id, batch_id, seq, notice_id, manifest_hash, record_json, digest, state, verified,
-        updated_at FROM notices;
+        updated_at, exported_at) SELECT id, batch_id, seq, notice_id, manifest_hash, record_json, digest, state,
+        verified, updated_at, (SELECT MIN(e.exported_at) FROM exports e WHERE e.batch_id = notices.batch_id)
+        FROM notices;
     DROP TABLE notices;
     ALTER TABLE notices_v6 RENAME TO notices;
     CREATE TABLE holds (

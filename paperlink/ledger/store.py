@@ -243,6 +243,14 @@ def add_export(ledger: Ledger, batch_id: str, fmt: str, file_name: str, sha256: 
                       " VALUES (?,?,?,?,?,?)", (batch_id, fmt, file_name, sha256, now(), clerk))
 
 
+def mark_exported(ledger: Ledger, pks: list[int]) -> None:
+    """Note the first export of these notices (a later export of the same notice keeps the first time)."""
+    ledger.require_transaction()
+    at = now()
+    for pk in pks:
+        ledger.db.execute("UPDATE notices SET exported_at = ? WHERE id = ? AND exported_at IS NULL", (at, pk))
+
+
 def erase_batch(ledger: Ledger, batch_id: str) -> tuple[int, list[int]]:
     """Erase a batch's personal data – records, typed entries, QR payloads – keeping the facts.
 
@@ -301,12 +309,15 @@ def open_hold(ledger: Ledger, pk: int) -> HoldRow | None:
     return HoldRow.of(row) if row else None
 
 
-def release_hold(ledger: Ledger, pk: int, actor: str, note: str, *, record: Notice | None = None) -> NoticeRow:
-    """Release a held notice: with a corrected `record` it becomes 確認済 (its record replaced), without one 未着
-    (paper: to be read or typed again). The hold keeps who released it, when and why."""
+def release_hold(ledger: Ledger, pk: int, actor: str, note: str, *, record: Notice | None = None,
+                 keep_record: bool = False) -> NoticeRow:
+    """Release a held notice: with a corrected `record` (or `keep_record`, its own verified record) it becomes
+    確認済, without one 未着 (paper: to be read or typed again). The hold keeps who released it, when and why."""
     ledger.require_transaction()
     ledger.db.execute("UPDATE holds SET released_at = ?, released_by = ?, release_note = ?"
                       " WHERE notice_row = ? AND released_at IS NULL", (now(), actor, note, pk))
+    if keep_record:
+        return move_notice(ledger, pk, NoticeState.CONFIRMED)
     if record is None:
         ledger.db.execute("UPDATE notices SET verified = 0, record_json = NULL, digest = NULL WHERE id = ?", (pk,))
         return move_notice(ledger, pk, NoticeState.MISSING)

@@ -131,13 +131,17 @@ def next_to_confirm(ledger: Ledger, batch_id: str) -> int | None:
 
 
 def exportable_batches(ledger: Ledger) -> list[str]:
-    """Batches whose notices are all verified and that were never exported, oldest first."""
+    """Batches whose notices are all verified or held (保留), with a verified notice not exported yet, oldest first.
+
+    A held notice does not keep the rest of its batch back; once released it makes its batch exportable again."""
+    settled = [s.value for s in (*VERIFIED_STATES, NoticeState.HELD)]
     verified = [s.value for s in VERIFIED_STATES]
     rows = ledger.db.execute(
         "SELECT b.batch_id FROM batches b WHERE b.total > 0"
-        f" AND (SELECT COUNT(*) FROM notices n WHERE n.batch_id = b.batch_id AND n.state IN ({','.join('?' * len(verified))}))"
-        " = b.total AND NOT EXISTS (SELECT 1 FROM exports e WHERE e.batch_id = b.batch_id)"
-        " ORDER BY b.registered_at, b.batch_id", verified)
+        f" AND (SELECT COUNT(*) FROM notices n WHERE n.batch_id = b.batch_id AND n.state IN ({','.join('?' * len(settled))}))"
+        " = b.total AND EXISTS (SELECT 1 FROM notices n WHERE n.batch_id = b.batch_id AND n.exported_at IS NULL"
+        f" AND n.state IN ({','.join('?' * len(verified))}))"
+        " ORDER BY b.registered_at, b.batch_id", [*settled, *verified])
     return [r["batch_id"] for r in rows]
 
 
