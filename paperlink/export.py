@@ -22,8 +22,8 @@ from paperlink.dataformat import dumps_notices
 from paperlink.dates import japan_time
 from paperlink.errors import ExportError
 from paperlink.failpoints import failpoint
-from paperlink.labels import METHOD_LABELS, STATE_LABELS
 from paperlink.holding import Held, hold_text
+from paperlink.labels import METHOD_LABELS, STATE_LABELS
 from paperlink.ledger import VERIFIED_STATES, Ledger, NoticeState, now, store, views
 from paperlink.ledger.rows import NoticeRow
 from paperlink.notice import Notice, parse_notice
