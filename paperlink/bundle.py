@@ -63,20 +63,38 @@ def seal(notices: Sequence[Notice], batch_id: str, private: Ed25519PrivateKey, p
     check_batch_id(batch_id)
     data = dumps_notices(notices)
     manifest = sign_manifest(batch_id, f"{batch_id}.jsonl", data, len(notices), private)
+    return encrypt({"manifest": json.loads(manifest.to_bytes()), "data": data.decode("utf-8")}, passphrase), manifest
+
+
+def encrypt(content: dict[str, object], passphrase: str) -> bytes:
+    """A bundle holding `content` (a JSON object), encrypted with the passphrase (see the module docstring)."""
+    check_passphrase(passphrase)
     salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
     header = json.dumps({"version": 1, "kdf": "scrypt", **_SCRYPT, "salt": base64.b64encode(salt).decode(),
                          "nonce": base64.b64encode(nonce).decode()}, separators=(",", ":")).encode() + b"\n"
-    plaintext = json.dumps({"manifest": json.loads(manifest.to_bytes()), "data": data.decode("utf-8")},
-                           ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    plaintext = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     ciphertext = AESGCM(_key(passphrase, salt, **_SCRYPT)).encrypt(nonce, plaintext, MAGIC + header)
-    return MAGIC + header + ciphertext, manifest
+    return MAGIC + header + ciphertext
 
 
 def open_bundle(blob: bytes, passphrase: str, trusted: Mapping[bytes, Ed25519PublicKey],
-                        name: str = "bundle") -> tuple[Manifest, HeldRead]:
+                name: str = "bundle") -> tuple[Manifest, HeldRead]:
     """Decrypt (in memory), verify and validate a bundle; BundleError / TransportError / DataFileError otherwise.
 
     A record that fails validation is held (in the HeldRead), not a reason to refuse the bundle."""
+    content = decrypt(blob, passphrase, name)
+    try:
+        manifest = Manifest.from_bytes(json.dumps(content["manifest"]).encode(), f"{name} (manifest)")
+        data = str(content["data"]).encode("utf-8")
+    except (KeyError, TypeError) as exc:
+        raise BundleError("bundle_content", name=name, detail=exc) from None
+    manifest.verify(trusted, f"{name} (manifest)")
+    manifest.check_data(data, f"{name} (data)")
+    return manifest, parse_holding(data, f"{name}:{manifest.file_name}")
+
+
+def decrypt(blob: bytes, passphrase: str, name: str = "bundle") -> dict[str, object]:
+    """The JSON object a bundle holds; BundleError when it cannot be opened."""
     if not blob.startswith(MAGIC):
         raise BundleError("bundle_empty" if not blob else "bundle_not_bundle", name=name)
     head_end = blob.find(b"\n", len(MAGIC))
@@ -103,13 +121,11 @@ def open_bundle(blob: bytes, passphrase: str, trusted: Mapping[bytes, Ed25519Pub
         raise BundleError("bundle_cannot_open", name=name) from None
     try:
         content = json.loads(plaintext)
-        manifest = Manifest.from_bytes(json.dumps(content["manifest"]).encode(), f"{name} (manifest)")
-        data = str(content["data"]).encode("utf-8")
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise BundleError("bundle_content", name=name, detail=exc) from None
-    manifest.verify(trusted, f"{name} (manifest)")
-    manifest.check_data(data, f"{name} (data)")
-    return manifest, parse_holding(data, f"{name}:{manifest.file_name}")
+    if not isinstance(content, dict):
+        raise BundleError("bundle_content", name=name, detail="not an object")
+    return content
 
 
 @dataclass(frozen=True)

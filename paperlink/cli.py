@@ -445,6 +445,19 @@ def _report_held_positions(batch_id: str | None, held: Any) -> None:
         click.echo(f"  held {batch_id} n={seq} {hold.label}: {hold.message('en')}")
 
 
+def _receipt_back(ledger: Any, home: Home, batch_id: str, folder: Path, clerk: str) -> None:
+    """Pattern 1: a signed receipt of the batch into the shared folder's return/ (when this side has a key)."""
+    from paperlink.office import require_office
+    from paperlink.receipts import issue, write_to_folder
+
+    keys = KeyStore(home)
+    if not keys.has_signing_key():
+        click.echo(f"  no receipt for {batch_id}: this side has no key (paperlink keys init)", err=True)
+        return
+    receipt = issue(ledger, batch_id, require_office(ledger), keys.signing_key(), "folder", clerk)
+    click.echo(f"  receipt written to {write_to_folder(receipt, folder)}")
+
+
 def _ask_office(ledger: Any, clerk: str) -> None:
     """Make sure the office's municipality code is set up: ask for it on a terminal, refuse otherwise."""
     from paperlink.office import OfficeUnset, office_code, set_office
@@ -538,6 +551,8 @@ def receive(ctx: Context, folder: Path, keep_watching: bool, interval: float, st
                     detail = f" ({result.reason})" if result.reason else f" ({result.count} notices)"
                     click.echo(f"{result.name}: {result.outcome}{detail}")
                     _report_held_positions(result.batch_id, result.held)
+                    if result.outcome in ("imported", "duplicate") and result.batch_id:
+                        _receipt_back(ledger, home, result.batch_id, folder, clerk)
                     quarantined += result.outcome == "quarantined"
                 if not keep_watching:
                     break
@@ -864,6 +879,107 @@ def users_password(ctx: Context, login: str, password_file: Path | None) -> None
     with Ledger(ctx.home.ensure().ledger) as ledger:
         set_password(ledger, login, password, actor="cli")
     click.echo(f"{login}: new password set")
+
+
+@main.command()
+@click.argument("batch_ids", nargs=-1)
+@click.option("--to", "folder", type=click.Path(file_okay=False, path_type=Path),
+              help="Pattern 1: write each receipt into this shared folder's return/ directory.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Pattern 2: seal the receipt of one batch into this bundle file.")
+@click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path),
+              help="Pattern 3: print the receipt of one batch as a sheet with QR codes (PDF).")
+@click.option("--passphrase-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="With -o: read the passphrase from this file instead of asking.")
+@_clerk_option
+@pass_context
+def receipt(ctx: Context, batch_ids: tuple[str, ...], folder: Path | None, output: Path | None, sheet: Path | None,
+            passphrase_file: Path | None, clerk: str) -> None:
+    """Receiving side: a signed receipt per batch (received, held with reason, entered, exported; per notice),
+    returned by the batch's own pattern.
+
+    \b
+    Example:
+      paperlink receipt --to /srv/moj-link
+      paperlink receipt B20261126-7K3Q -o /media/usb/B20261126-7K3Q.receipt.plb
+      paperlink receipt B20261126-7K3Q --sheet receipt.pdf
+    """
+    from paperlink.atomicfile import atomic_write_bytes
+    from paperlink.ledger import Ledger, views
+    from paperlink.office import require_office
+    from paperlink.receipts import issue, receipt_sheet, seal_receipt, write_to_folder
+
+    if sum(x is not None for x in (folder, output, sheet)) != 1:
+        raise click.UsageError("name exactly one of --to FOLDER, -o BUNDLE, --sheet PDF")
+    if (output or sheet) and len(batch_ids) != 1:
+        raise click.UsageError("-o and --sheet take the receipt of exactly one batch: name it")
+    home = ctx.home.ensure()
+    private = KeyStore(home).signing_key()
+    with Ledger(home.ledger) as ledger:
+        office = require_office(ledger)
+        for batch_id in batch_ids or views.batch_ids(ledger):
+            via = "folder" if folder else "media" if output else "paper"
+            signed = issue(ledger, batch_id, office, private, via, clerk)
+            if folder is not None:
+                click.echo(f"{batch_id}: receipt written to {write_to_folder(signed, folder)}")
+            elif output is not None:
+                atomic_write_bytes(output, seal_receipt(signed, _passphrase(passphrase_file, confirm=True)), 0o600)
+                click.echo(f"{batch_id}: receipt sealed into {output}")
+            elif sheet is not None:
+                atomic_write_bytes(sheet, receipt_sheet(signed), 0o600)
+                click.echo(f"{batch_id}: receipt sheet written to {sheet}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--passphrase-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="For receipt bundles: read the passphrase from this file instead of asking.")
+@_clerk_option
+@pass_context
+def acknowledge(ctx: Context, paths: tuple[Path, ...], passphrase_file: Path | None, clerk: str) -> None:
+    """Sending side: import receipts – the shared folder (its return/ directory), receipt files, receipt bundles
+    or scanned receipt sheets – then list every notice not yet accounted for.
+
+    Exit 0 when every notice sent from here is acknowledged as exported, 2 while some are not.
+
+    \b
+    Example:
+      paperlink acknowledge /srv/moj-link
+      paperlink acknowledge /media/usb/B20261126-7K3Q.receipt.plb
+      paperlink acknowledge scanned-receipt.pdf
+    """
+    from paperlink.ledger import Ledger, views
+    from paperlink.receipts import (
+        RECEIPT_SUFFIX,
+        RETURN_DIR,
+        import_receipt,
+        read_receipt_sheet,
+        receipts_in_bundle,
+    )
+
+    home = ctx.home.ensure()
+    trusted = KeyStore(home).trusted()
+    with Ledger(home.ledger) as ledger:
+        for path in paths:
+            items: list[tuple[str, bytes, str]] = []
+            if path.is_dir():
+                folder = path / RETURN_DIR if (path / RETURN_DIR).is_dir() else path
+                items = [(str(p), p.read_bytes(), "folder") for p in sorted(folder.glob(f"*{RECEIPT_SUFFIX}"))]
+            elif path.suffix.lower() == ".json":
+                items = [(str(path), path.read_bytes(), "folder")]
+            elif path.suffix.lower() in (".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"):
+                items = [(str(path), data, "paper") for data in read_receipt_sheet(path)]
+            else:
+                data = receipts_in_bundle(path.read_bytes(), _passphrase(passphrase_file, confirm=False), str(path))
+                items = [(str(path), data, "media")]
+            for name, data, via in items:
+                result = import_receipt(ledger, data, name, trusted, clerk, via)
+                counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items()))
+                click.echo(f"{name}: {result.batch_id} {result.outcome} ({counts})")
+        _status_outbox(ledger)
+        pending = views.unacknowledged(ledger)
+    if pending:
+        sys.exit(2)
 
 
 @main.command()
