@@ -983,6 +983,35 @@ def acknowledge(ctx: Context, paths: tuple[Path, ...], passphrase_file: Path | N
 
 
 @main.command()
+@click.argument("batch_id")
+@click.argument("seq", type=click.IntRange(1, 1_000_000))
+@click.option("--note", required=True, help="What was corrected (kept in the audit log).")
+@_clerk_option
+@pass_context
+def release(ctx: Context, batch_id: str, seq: int, note: str, clerk: str) -> None:
+    """Release a held notice (n of a batch) once corrected; the release is audited with the note.
+
+    A notice with a verified record returns to 確認済; one whose record could not be read returns to 未着,
+    to be read or typed twice from the corrected notice.
+
+    \b
+    Example:
+      paperlink release B20261126-7K3Q 5 --note "office code corrected"
+    """
+    from paperlink.holding import NotHeld
+    from paperlink.holding import release as release_notice
+    from paperlink.labels import STATE_LABELS
+    from paperlink.ledger import Ledger, store
+
+    with Ledger(ctx.home.ensure().ledger) as ledger:
+        row = store.notice_at(ledger, batch_id, seq)
+        if row is None:
+            raise NotHeld("hold_not_found", pk=f"{batch_id} {seq}")
+        released = release_notice(ledger, row.id, clerk, note)
+    click.echo(f"{batch_id} {seq}: released ({released.state.value} / {STATE_LABELS[released.state]})")
+
+
+@main.command()
 @click.option("--municipality", help="The office's 全国地方公共団体コード (asked for when not given).")
 @_clerk_option
 @pass_context

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from paperlink.datafile import Collector, read_bytes
 from paperlink.errors import DataFileError, PaperlinkError
+from paperlink.ledger import Ledger, store
+from paperlink.ledger.rows import NoticeRow
 from paperlink.messages import render
 from paperlink.notice import Notice
 
@@ -168,3 +170,24 @@ def hold_unprintable(notices: Sequence[Notice]) -> HeldRead:
 def held_json(held: Sequence[Held]) -> str:
     """The held notices as JSON (for the audit log)."""
     return json.dumps([{"notice_id": h.notice_id, "line": h.line, "code": h.code} for h in held], ensure_ascii=False)
+
+
+class NotHeld(PaperlinkError):
+    """The notice named for release is not held."""
+
+
+def release(ledger: Ledger, pk: int, clerk: str, note: str) -> NoticeRow:
+    """Release a held notice once corrected (audited with the clerk's note).
+
+    A notice with a verified record (held for cp932, or addressed elsewhere when the office code was wrong) goes
+    back to 確認済 as it was; one without (its record could not be read) goes to 未着, to be read or typed twice
+    from the corrected notice like any paper notice."""
+    with ledger.transaction():
+        hold = store.open_hold(ledger, pk)
+        if hold is None:
+            raise NotHeld("hold_not_found", pk=pk)
+        current = store.notice(ledger, pk)
+        row = store.release_hold(ledger, pk, clerk, note, keep_record=current.verified and current.record_json is not None)
+        ledger.audit(clerk, "notice.released", f"{hold.batch_id}/{hold.seq}", notice_id=hold.notice_id,
+                     code=hold.reason_code, note=note, state=row.state.value)
+    return row

@@ -200,6 +200,7 @@ def receipt_sheet(receipt: Receipt) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen.canvas import Canvas
 
+    from paperlink.dates import japan_time
     from paperlink.fonts import japanese_font
     from paperlink.sheets import BOTTOM, LEFT, TOP, WIDTH, Layout, _band, _codes, _draw_band, _para, mm
 
@@ -209,7 +210,7 @@ def receipt_sheet(receipt: Receipt) -> bytes:
     c.setTitle(f"受領書 {receipt.batch_id}")
     c.setFont(font, 17)
     c.drawString(LEFT, TOP - 7 * mm, "受領書（通知の処理結果）")
-    lines = (("バッチ番号", receipt.batch_id), ("受領した役所", receipt.office), ("作成日時", receipt.issued),
+    lines = (("バッチ番号", receipt.batch_id), ("受領した役所", receipt.office), ("作成日時", japan_time(receipt.issued)),
              ("件数", "　".join(f"{_STATUS_JA[k]} {v} 件" for k, v in sorted(_counts(receipt).items()))))
     y = TOP - 18 * mm
     for label, value in lines:
