@@ -238,7 +238,9 @@ def receipt_sheet(receipt: Receipt) -> bytes:
     return buffer.getvalue()
 
 
-_STATUS_JA = {"received": "受付済（未確認）", "held": "保留", "entered": "確認済", "exported": "出力済", "missing": "未着"}
+_STATUS_JA = {ReceiptStatus.RECEIVED.value: "受付済（未確認）", ReceiptStatus.HELD.value: "保留",
+              ReceiptStatus.ENTERED.value: "確認済", ReceiptStatus.EXPORTED.value: "出力済",
+              ReceiptStatus.MISSING.value: "未着"}
 
 
 # -- the sending side: import -----------------------------------------------------------------------------
