@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from paperlink.atomicfile import atomic_write_bytes
 from paperlink.dataformat import dumps_notices
 from paperlink.errors import DataFileError
-from paperlink.holding import HeldRead, by_position, parse_holding
+from paperlink.holding import Held, HeldRead, by_position, held_list, parse_holding
 from paperlink.ledger import Ledger, Transport
 from paperlink.ledger.registers import add_media_record, media_records
 from paperlink.ledger.schema import MediaDirection
@@ -141,15 +141,19 @@ class BundleRecord:
 
 
 def write_bundle(ledger: Ledger, notices: Sequence[Notice], path: str | os.PathLike[str], batch_id: str,
-                 private: Ed25519PrivateKey, passphrase: str, clerk: str) -> Manifest:
-    """Seal a batch into `path` (atomically) and enter it in the media register."""
+                 private: Ed25519PrivateKey, passphrase: str, clerk: str, held: Sequence[Held] = ()) -> Manifest:
+    """Seal a batch into `path` (atomically), enter it in the media register and the outbox (with the notices
+    `held` back), in one transaction with its audit entry."""
+    from paperlink.outbox import record_rows
+
     blob, manifest = seal(notices, batch_id, private, passphrase)
     target = Path(path)
     atomic_write_bytes(target, blob)
     with ledger.transaction():
         _register(ledger, manifest.batch_id, MediaDirection.OUT, target.name, blob, len(notices), clerk)
+        record_rows(ledger, manifest.batch_id, Transport.MEDIA, notices, held, clerk)
         ledger.audit(clerk, "media.written", manifest.batch_id, bundle=target.name, count=len(notices),
-                     sha256=manifest.sha256)
+                     sha256=manifest.sha256, held=held_list(held))
     return manifest
 
 

@@ -276,8 +276,8 @@ def print_command(ctx: Context, file: Path, output: Path, only: str | None, batc
       paperlink print notices.jsonl -o reprint.pdf --batch B20261126-7K3Q --only N20261126-00007
     """
     from paperlink.holding import read_holding
-    from paperlink.ledger import Ledger, Transport
-    from paperlink.outbox import record_batch
+    from paperlink.ledger import Ledger
+    from paperlink.outbox import record_printed
     from paperlink.payload import is_batch_id
     from paperlink.printing import prepare_batch, print_batch, write_pdf
 
@@ -296,7 +296,7 @@ def print_command(ctx: Context, file: Path, output: Path, only: str | None, batc
     write_pdf(result, output)
     if not ids:
         with Ledger(ctx.home.ensure().ledger) as ledger:
-            record_batch(ledger, result.batch_id, Transport.PAPER, notices, prepared.held, getpass.getuser())
+            record_printed(ledger, result.batch_id, notices, prepared.held, getpass.getuser())
     click.echo(f"batch {result.batch_id}: {len(result.sheets)} sheet(s) written to {output} (all self-tested)")
     _report_held(prepared.held)
 
@@ -499,15 +499,13 @@ def send(ctx: Context, file: Path, folder: Path, batch_id: str | None, clerk: st
       paperlink send notices.jsonl --to /srv/moj-link
     """
     from paperlink.holding import read_holding
-    from paperlink.ledger import Ledger, Transport
-    from paperlink.outbox import record_batch
+    from paperlink.ledger import Ledger
     from paperlink.sharedfolder import send_batch
 
     read = read_holding(file)
     home = ctx.home.ensure()
     with Ledger(home.ledger) as ledger:
-        manifest = send_batch(ledger, read.notices, folder, KeyStore(home).signing_key(), batch_id, clerk)
-        record_batch(ledger, manifest.batch_id, Transport.LINE, read.notices, read.held, clerk)
+        manifest = send_batch(ledger, read.notices, folder, KeyStore(home).signing_key(), batch_id, clerk, read.held)
     click.echo(f"batch {manifest.batch_id}: {manifest.count} notices delivered to {folder}")
     _report_held(read.held)
 
@@ -584,8 +582,7 @@ def bundle(ctx: Context, file: Path, output: Path, batch_id: str | None, passphr
     """
     from paperlink.bundle import write_bundle
     from paperlink.holding import read_holding
-    from paperlink.ledger import Ledger, Transport
-    from paperlink.outbox import record_batch
+    from paperlink.ledger import Ledger
     from paperlink.payload import new_batch_id
 
     read = read_holding(file)
@@ -593,8 +590,7 @@ def bundle(ctx: Context, file: Path, output: Path, batch_id: str | None, passphr
     home = ctx.home.ensure()
     with Ledger(home.ledger) as ledger:
         manifest = write_bundle(ledger, read.notices, output, batch_id or new_batch_id(dt.date.today()),
-                                KeyStore(home).signing_key(), passphrase, clerk)
-        record_batch(ledger, manifest.batch_id, Transport.MEDIA, read.notices, read.held, clerk)
+                                KeyStore(home).signing_key(), passphrase, clerk, read.held)
     click.echo(f"batch {manifest.batch_id}: {manifest.count} notices sealed into {output}")
     _report_held(read.held)
 

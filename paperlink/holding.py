@@ -86,7 +86,7 @@ def parse_holding(data: bytes, name: str) -> HeldRead:
     problems = [p for p in problems  # a header count that counts the unreadable lines too is right
                 if not (p.line == 1 and p.field == "count" and announced == len(col.lines))]
     whole = [p for p in problems if p.field in _WHOLE_FILE_FIELDS or p.line not in col.lines
-             or (p.line == 1 and p.field in ("format", "version", "count"))]
+             or (p.line == 1 and p.field in ("format", "version", "count", "(line)"))]
     if whole or not col.lines:
         raise DataFileError(whole or problems)
     by_line: dict[int, list[str]] = {}
@@ -167,9 +167,9 @@ def hold_unprintable(notices: Sequence[Notice]) -> HeldRead:
     return HeldRead(keep, held)
 
 
-def held_json(held: Sequence[Held]) -> str:
-    """The held notices as JSON (for the audit log)."""
-    return json.dumps([{"notice_id": h.notice_id, "line": h.line, "code": h.code} for h in held], ensure_ascii=False)
+def held_list(held: Sequence[Held]) -> list[dict[str, object]]:
+    """The held notices as the audit log keeps them: id, line and reason code (no personal data)."""
+    return [{"notice_id": h.notice_id, "line": h.line, "code": h.code} for h in held]
 
 
 class NotHeld(PaperlinkError):

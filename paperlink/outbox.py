@@ -10,24 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from paperlink.holding import Held
+from paperlink.holding import Held, held_list
 from paperlink.ledger import Ledger, OutboxState, Transport, store, views
 from paperlink.ledger.rows import OutboxRow
 from paperlink.notice import Notice
 
 
-def record_batch(ledger: Ledger, batch_id: str, transport: Transport, notices: Sequence[Notice], held: Sequence[Held],
-                 clerk: str) -> None:
-    """Record a batch handed on: each notice with its n of N, and each notice held here with its reason."""
+def record_rows(ledger: Ledger, batch_id: str, transport: Transport, notices: Sequence[Notice], held: Sequence[Held],
+                clerk: str) -> None:
+    """Record a batch handed on (inside the caller's transaction, with its audit entry): each notice with its n of
+    N, and each notice held here with its reason."""
     total = len(notices)
+    for seq, notice in enumerate(notices, start=1):
+        store.add_outbox(ledger, batch_id, transport, total, clerk, seq=seq, notice_id=notice.notice_id)
+    for hold in held:
+        store.add_outbox(ledger, batch_id, transport, total, clerk, seq=None, notice_id=hold.notice_id,
+                         line=hold.line, state=OutboxState.HELD, reason_code=hold.code, params=hold.params)
+
+
+def record_printed(ledger: Ledger, batch_id: str, notices: Sequence[Notice], held: Sequence[Held], clerk: str) -> None:
+    """Record a printed batch in the outbox, audited as `paper.printed` (one transaction)."""
     with ledger.transaction():
-        for seq, notice in enumerate(notices, start=1):
-            store.add_outbox(ledger, batch_id, transport, total, clerk, seq=seq, notice_id=notice.notice_id)
-        for hold in held:
-            store.add_outbox(ledger, batch_id, transport, total, clerk, seq=None, notice_id=hold.notice_id,
-                             line=hold.line, state=OutboxState.HELD, reason_code=hold.code, params=hold.params)
-        ledger.audit(clerk, "outbox.recorded", batch_id, transport=transport.value, count=total,
-                     held=[{"notice_id": h.notice_id, "line": h.line, "code": h.code} for h in held])
+        record_rows(ledger, batch_id, Transport.PAPER, notices, held, clerk)
+        ledger.audit(clerk, "paper.printed", batch_id, count=len(notices), held=held_list(held))
 
 
 def unacknowledged(ledger: Ledger) -> list[OutboxRow]:

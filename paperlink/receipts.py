@@ -202,7 +202,7 @@ def receipt_sheet(receipt: Receipt) -> bytes:
 
     from paperlink.dates import japan_time
     from paperlink.fonts import japanese_font
-    from paperlink.sheets import BOTTOM, LEFT, TOP, WIDTH, Layout, _band, _codes, _draw_band, _para, mm
+    from paperlink.sheets import BOTTOM, LEFT, TOP, WIDTH, draw_codes, mm, paragraph
 
     font = japanese_font()
     buffer = io.BytesIO()
@@ -225,14 +225,13 @@ def receipt_sheet(receipt: Receipt) -> bytes:
         text = f"{entry['n']}/{receipt.total} {entry.get('id') or '（番号不明）'}: {_STATUS_JA[entry['status']]}"
         if entry.get("detail"):
             text += f" – {entry['detail']}"
-        para = _para(text, font, 9, WIDTH)
+        para = paragraph(text, font, 9, WIDTH)
         _, height = para.wrap(WIDTH, 100 * mm)
         if y - height < BOTTOM + 90 * mm:
             break
         para.drawOn(c, LEFT, y - height)
         y -= height + 1.5 * mm
-    band = _band(_codes(qr_texts(receipt), Layout()), WIDTH)
-    _draw_band(c, band, LEFT - band.codes[0].quiet, BOTTOM, font)
+    draw_codes(c, qr_texts(receipt), LEFT, BOTTOM, WIDTH, font)
     c.showPage()
     c.save()
     return buffer.getvalue()

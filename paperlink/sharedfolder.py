@@ -24,7 +24,7 @@ from paperlink.atomicfile import atomic_write_bytes, free_name, move_into
 from paperlink.dataformat import dumps_notices
 from paperlink.errors import DataFileError
 from paperlink.failpoints import failpoint
-from paperlink.holding import Held, by_position, parse_holding
+from paperlink.holding import Held, by_position, held_list, parse_holding
 from paperlink.ledger import Ledger, Transport
 from paperlink.notice import Notice
 from paperlink.payload import new_batch_id
@@ -56,15 +56,19 @@ SENT_ACTION = "line.sent"
 
 
 def send_batch(ledger: Ledger, notices: Sequence[Notice], folder: str | os.PathLike[str], private: Ed25519PrivateKey,
-               batch_id: str | None, clerk: str) -> Manifest:
-    """Deliver a batch into the shared folder (`send`) and audit it as `clerk`, as `bundle.write_bundle` does.
+               batch_id: str | None, clerk: str, held: Sequence[Held] = ()) -> Manifest:
+    """Deliver a batch into the shared folder (`send`), record it in the outbox (with the notices `held` back) and
+    audit it as `clerk`, in one transaction, as `bundle.write_bundle` does.
 
     TransportError (no such folder, the batch is there already) or OSError before anything is recorded.
     """
+    from paperlink.outbox import record_rows
+
     manifest = send(notices, folder, private, batch_id)
     with ledger.transaction():
+        record_rows(ledger, manifest.batch_id, Transport.LINE, notices, held, clerk)
         ledger.audit(clerk, SENT_ACTION, manifest.batch_id, count=manifest.count, folder=str(Path(folder)),
-                     sha256=manifest.sha256)
+                     sha256=manifest.sha256, held=held_list(held))
     return manifest
 
 

@@ -658,3 +658,18 @@ def render_pdf(cover: CoverSpec | None, sheets: Sequence[SheetSpec], layout: Lay
         c.showPage()
     c.save()
     return buffer.getvalue()
+
+
+# -- for other printed documents (the receipt sheet) ----------------------------------------------------------
+
+
+def paragraph(text: str, font: str, size: float, width: float) -> Paragraph:
+    """A wrapping paragraph drawn as the sheets draw their cells (fallback fonts and markers included)."""
+    return _para(text, font, size, width)
+
+
+def draw_codes(c: Any, texts: Sequence[str], x: float, y: float, max_width: float, font: str) -> float:
+    """QR codes of `texts` in rows up to `max_width`, their band's lower-left dark corner at (x, y); the band's height."""
+    band = _band(_codes(texts, Layout()), max_width)
+    _draw_band(c, band, x - band.codes[0].quiet, y, font)
+    return band.height

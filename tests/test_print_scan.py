@@ -124,7 +124,9 @@ def test_reprint_of_an_unknown_id_is_refused(printed, tmp_path: Path) -> None:
     assert not (tmp_path / "r.pdf").exists()
 
 
-def test_invalid_file_prints_nothing_and_lists_every_problem(printed, tmp_path: Path) -> None:
+def test_invalid_notices_are_held_and_the_rest_prints(printed, tmp_path: Path) -> None:
+    """GIVEN a file with two invalid notices WHEN printed THEN each is held, named with file, line and item, and
+    the rest prints; a file that is no notice file at all still prints nothing."""
     bad = tmp_path / "bad.jsonl"
     lines = printed["notices"].read_text().splitlines()
     lines[2] = lines[2].replace('"sex":"M"', '"sex":"X"').replace('"sex":"F"', '"sex":"X"')
@@ -132,9 +134,14 @@ def test_invalid_file_prints_nothing_and_lists_every_problem(printed, tmp_path: 
     bad.write_text("\n".join(lines) + "\n")
     out = tmp_path / "out.pdf"
     result = CliRunner().invoke(main, ["--home", str(printed["home"]), "print", str(bad), "-o", str(out)])
-    assert result.exit_code == 1
-    assert f"{bad}:3: sex:" in result.stderr and f"{bad}:5: municipality_code:" in result.stderr
-    assert not out.exists()
+    assert result.exit_code == 0 and out.exists()
+    assert f"{len(lines) - 3} sheet(s)" in result.stdout
+    assert "bad.jsonl line 3: sex:" in result.stderr and "bad.jsonl line 5: municipality_code:" in result.stderr
+    assert "2 notice(s) held" in result.stderr
+    (tmp_path / "junk.jsonl").write_text("no header\n")
+    refused = CliRunner().invoke(main, ["--home", str(printed["home"]), "print", str(tmp_path / "junk.jsonl"),
+                                        "-o", str(tmp_path / "junk.pdf")])
+    assert refused.exit_code == 1 and not (tmp_path / "junk.pdf").exists()
 
 
 def test_missing_key_is_a_clear_message(printed, tmp_path: Path) -> None:
