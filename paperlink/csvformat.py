@@ -1,7 +1,8 @@
 """CSV import and export of notices for older register systems (UTF-8 with BOM, or cp932).
 
 One header row of column names (the canonical keys, `before` spread over `before_<item>` columns), then
-one notice a row. Empty cells are empty items. Export never replaces a character: a character cp932
+one notice a row. Empty cells are empty items; a `before_<item>` cell of `-` alone says the item was empty
+before the event (JSON null in the data format). Export never replaces a character: a character cp932
 cannot encode stops the export with the notice and field named.
 """
 
@@ -16,7 +17,7 @@ from paperlink.atomicfile import atomic_write_bytes
 from paperlink.datafile import Collector, problem, read_bytes
 from paperlink.errors import DataFileError, ExportError
 from paperlink.fields import BEFORE_KEYS, FIELDS
-from paperlink.notice import Notice
+from paperlink.notice import WAS_EMPTY_TEXT, Notice, before_from_text
 
 COLUMNS: tuple[str, ...] = tuple(f.key for f in FIELDS) + tuple(f"before_{k}" for k in BEFORE_KEYS)
 """The CSV columns, in order."""
@@ -29,7 +30,7 @@ def notice_row(notice: Notice) -> list[str]:
     record = notice.record()
     before = record.pop("before")
     cells = [record[key] for key in COLUMNS if not key.startswith("before_")]
-    cells += [before.get(key) for key in BEFORE_KEYS]
+    cells += [(WAS_EMPTY_TEXT if before[key] is None else before[key]) if key in before else None for key in BEFORE_KEYS]
     return ["" if cell is None else cell for cell in cells]
 
 
@@ -109,7 +110,8 @@ def parse_csv(data: bytes, name: str, col: Collector | None = None) -> list[Noti
                 continue
             cells = dict(zip(head, row, strict=True))
             raw: dict[str, object] = {k: v for k, v in cells.items() if not k.startswith("before_")}
-            raw["before"] = {k.removeprefix("before_"): v for k, v in cells.items() if k.startswith("before_") and v}
+            raw["before"] = {k.removeprefix("before_"): before_from_text(v) for k, v in cells.items()
+                             if k.startswith("before_") and v}
             col.add(line, raw)
     except csv.Error as exc:
         col.problems.append(problem(name, reader.line_num, "(line)", "csv_syntax", detail=str(exc)))

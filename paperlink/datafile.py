@@ -28,6 +28,7 @@ class Collector:
         self.notices: list[Notice] = []
         self.problems: list[Problem] = []
         self.records = 0
+        self.records_with_problems = 0
         self._first_line: dict[str, int] = {}
         self.lines: dict[int, object] = {}
         """Every record line seen (line → the raw record; None for a line that was not even JSON or CSV)."""
@@ -45,6 +46,7 @@ class Collector:
         try:
             notice = parse_notice(raw)
         except NoticeInvalid as exc:
+            self.records_with_problems += 1
             self.problems += [Problem(self.name, line, e.field, e.message, e.message_ja) for e in exc.errors]
             return
         first = self._first_line.setdefault(notice.notice_id, line)

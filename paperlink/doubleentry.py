@@ -26,7 +26,7 @@ from paperlink.failpoints import failpoint
 from paperlink.fields import BEFORE_KEYS, FIELD_BY_KEY, FIELDS, FieldProblem
 from paperlink.ledger import ENTRY_STATES, EntryRound, Ledger, NoticeState, VerificationMethod, store
 from paperlink.ledger.rows import EntryRow, NoticeRow
-from paperlink.notice import Notice, parse_notice
+from paperlink.notice import WAS_EMPTY_TEXT, Notice, before_from_text, parse_notice
 from paperlink.users import User
 
 SAME_CLERK_SETTING = "double_entry.allow_same_clerk"
@@ -46,14 +46,15 @@ class EntryResult:
 def flatten(record: dict[str, Any]) -> dict[str, Any]:
     """A canonical record as flat items: `status`, …, `before.status`, … (absent before items as None)."""
     flat = {key: value for key, value in record.items() if key != "before"}
-    flat.update({f"before.{key}": record["before"].get(key) for key in BEFORE_KEYS})
+    flat.update({f"before.{key}": (WAS_EMPTY_TEXT if record["before"][key] is None else record["before"][key])
+                 if key in record["before"] else None for key in BEFORE_KEYS})
     return flat
 
 
 def unflatten(flat: dict[str, Any]) -> dict[str, Any]:
     """The raw record for flat items (inverse of flatten)."""
     record = {spec.key: flat.get(spec.key) for spec in FIELDS}
-    record["before"] = {key: flat[f"before.{key}"] for key in BEFORE_KEYS if flat.get(f"before.{key}")}
+    record["before"] = {key: before_from_text(flat[f"before.{key}"]) for key in BEFORE_KEYS if flat.get(f"before.{key}")}
     return record
 
 

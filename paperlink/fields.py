@@ -75,6 +75,17 @@ def norm_municipality(text: str) -> str:
     expected = municipality_check_digit(value[:5])
     if int(value[5]) != expected:
         raise FieldProblem("municipality_check_digit", code=value, expected=expected)
+    t = tables()
+    entry = t.municipalities.get(value)
+    if entry is None:
+        raise FieldProblem("municipality_unknown", code=value, version=t.version("municipalities"))
+    if entry.kind == "prefecture":
+        raise FieldProblem("municipality_prefecture", code=value, name=entry.name)
+    if entry.kind == "designated_city":
+        wards = "、".join(f"{w.name.removeprefix(entry.name)} {w.code}" for w in t.wards(value) if w.valid_to is None)
+        raise FieldProblem("municipality_designated_city", code=value, name=entry.name, wards=wards)
+    if not entry.addressable:
+        raise FieldProblem("municipality_special_ward_area", code=value, name=f"{entry.prefecture}{entry.name}")
     return value
 
 
@@ -187,6 +198,10 @@ def norm_nationality(text: str) -> str:
     """A 国籍・地域 by its Japanese name (an ICAO code is accepted and converted)."""
     nationality = tables().nationality(text)
     if nationality is None:
+        reason = tables().nationalities_refused.get(nfkc(text).strip().upper()) or tables().nationalities_refused.get(
+            nfkc(text).strip())
+        if reason is not None:
+            raise FieldProblem(f"nationality_{reason}", value=text)
         raise FieldProblem("unknown_nationality", value=text)
     return nationality.name
 

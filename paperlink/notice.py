@@ -23,6 +23,14 @@ from paperlink.textnorm import control_characters
 KEYS: tuple[str, ...] = (*(f.key for f in FIELDS), "before")
 """Every key of a canonical record, in canonical order."""
 
+WAS_EMPTY_TEXT = "-"
+"""How a text form (a CSV cell, a typed before value) writes "the item was empty before the event" (JSON null)."""
+
+
+def before_from_text(text: str) -> str | None:
+    """A before value as typed or read from CSV: `-` alone means "was empty" (None), anything else is itself."""
+    return None if text.strip() == WAS_EMPTY_TEXT else text
+
 
 @dataclass(frozen=True)
 class Notice:
@@ -46,13 +54,14 @@ class Notice:
     expiry_date: dt.date | None
     address: str
     remarks: str | None
-    before: tuple[tuple[str, Value], ...] = field(default=())
+    before: tuple[tuple[str, Value | None], ...] = field(default=())
+    """The values before the event; None: the item was empty before it (only for an event's before_may_be_empty)."""
 
     def get(self, key: str) -> Value | None:
         """The value of an item by key (None when empty)."""
         return getattr(self, key)  # type: ignore[no-any-return]
 
-    def before_dict(self) -> dict[str, Value]:
+    def before_dict(self) -> dict[str, Value | None]:
         """The values before the event, in canonical order."""
         return dict(self.before)
 
@@ -123,7 +132,7 @@ def parse_notice(raw: Mapping[str, Any] | object) -> Notice:
             errors.append(field_error(spec.key, "missing"))
             failed.add(spec.key)
 
-    before: dict[str, Value] = {}
+    before: dict[str, Value | None] = {}
     raw_before = raw.get("before")
     if raw_before is not None and not isinstance(raw_before, Mapping):
         errors.append(field_error("before", "before_not_object", type=_type_name(raw_before)))
@@ -136,6 +145,10 @@ def parse_notice(raw: Mapping[str, Any] | object) -> Notice:
                 errors.append(field_error(label, "unknown_field" if key not in KEYS else "before_not_allowed",
                                           item=key, event=event.label if event else "?"))
                 failed.add(label)
+                continue
+            event = tables().events.get(str(values.get("event")))
+            if value is None and event is not None and key in event.before_may_be_empty:
+                before[key] = None   # "was empty": the item had no value before the event
                 continue
             if value is None or (isinstance(value, str) and value.strip() == ""):
                 errors.append(field_error(label, "before_empty_value"))

@@ -442,7 +442,7 @@ def _check_glyphs(spec: SheetSpec) -> None:
     """Refuse a notice whose values the font cannot draw: a blank box on paper would lose a character."""
     record = spec.notice.record()
     values = [(key, value) for key, value in record.items() if isinstance(value, str)]
-    values += [(f"before.{key}", value) for key, value in record["before"].items()]
+    values += [(f"before.{key}", value) for key, value in record["before"].items() if isinstance(value, str)]
     for key, value in values:
         missing = unprintable(value)
         if missing:

@@ -2,9 +2,11 @@
 
 A batch travels as its data file (the notice data format, docs/format.md) and a manifest:
 
-    {"format":"paperlink-batch-manifest","version":1,"batch_id":"B20261126-7K3Q","created":"…",
+    {"format":"paperlink-batch-manifest","version":2,"batch_id":"B20261126-7K3Q","created":"…",
      "files":[{"name":"B20261126-7K3Q.jsonl","size":12345,"sha256":"…","count":40}],
-     "key_id":"1a2b3c4d","signature":"<base64 Ed25519 over the manifest without its signature>"}
+     "key_id":"1a2b3c4d","tables":"2026-12-01","signature":"<base64 Ed25519 over the manifest without its signature>"}
+
+Version 2 adds `tables`, the version of the code tables that validated the batch (version 1 manifests still read).
 
 `import_batch` is the single way line, media and (through the same ledger tables) paper notices enter the
 ledger: one transaction, the batch and all its notices, verified by the signature of a trusted key – so
@@ -25,6 +27,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from paperlink.codetables import tables_version
 from paperlink.errors import PaperlinkError
 from paperlink.failpoints import failpoint
 from paperlink.holding import Held
@@ -33,9 +36,10 @@ from paperlink.ledger import Channel, Ledger, NoticeState, Transport, Verificati
 from paperlink.notice import Notice, canonical_json
 
 MANIFEST_FORMAT = "paperlink-batch-manifest"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 _BATCH_ID = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")
-_KEYS = {"format", "version", "batch_id", "created", "files", "key_id", "signature"}
+_KEYS_V1 = {"format", "version", "batch_id", "created", "files", "key_id", "signature"}
+_KEYS = _KEYS_V1 | {"tables"}
 _FILE_KEYS = {"name", "size", "sha256", "count"}
 
 
@@ -62,13 +66,18 @@ class Manifest:
     count: int
     key_id: str
     signature: str = ""
+    tables: str | None = None
+    """The version of the code tables that validated the batch (None: a version 1 manifest, which has none)."""
 
     def unsigned(self) -> dict[str, Any]:
         """The manifest's JSON object without its signature (what is signed)."""
-        return {"format": MANIFEST_FORMAT, "version": MANIFEST_VERSION, "batch_id": self.batch_id,
-                "created": self.created,
-                "files": [{"name": self.file_name, "size": self.size, "sha256": self.sha256, "count": self.count}],
-                "key_id": self.key_id}
+        out = {"format": MANIFEST_FORMAT, "version": MANIFEST_VERSION if self.tables is not None else 1,
+               "batch_id": self.batch_id, "created": self.created,
+               "files": [{"name": self.file_name, "size": self.size, "sha256": self.sha256, "count": self.count}],
+               "key_id": self.key_id}
+        if self.tables is not None:
+            out["tables"] = self.tables
+        return out
 
     def to_bytes(self) -> bytes:
         """The manifest file's bytes."""
@@ -79,14 +88,15 @@ class Manifest:
         """Parse a manifest file; TransportError naming what is wrong."""
         try:
             obj = json.loads(data.decode("utf-8"))
-            if not isinstance(obj, dict) or set(obj) != _KEYS or not isinstance(obj["files"], list) \
+            keys = _KEYS_V1 if isinstance(obj, dict) and obj.get("version") == 1 else _KEYS
+            if not isinstance(obj, dict) or set(obj) != keys or not isinstance(obj["files"], list) \
                     or any(not isinstance(f, dict) or set(f) != _FILE_KEYS for f in obj["files"]):
-                if isinstance(obj, dict) and obj.get("format") == MANIFEST_FORMAT and obj.get("version") != 1:
+                if isinstance(obj, dict) and obj.get("format") == MANIFEST_FORMAT and obj.get("version") not in (1, 2):
                     raise TransportError("transport_manifest_version", name=name, version=obj.get("version"))
                 raise TransportError("transport_manifest_structure", name=name)
             if obj.get("format") != MANIFEST_FORMAT:
                 raise TransportError("transport_not_manifest", name=name)
-            if obj.get("version") != MANIFEST_VERSION:
+            if obj.get("version") not in (1, MANIFEST_VERSION):
                 raise TransportError("transport_manifest_version", name=name, version=obj.get("version"))
             (entry,) = obj["files"]
             values = (obj["batch_id"], obj["created"], entry["name"], entry["size"], entry["sha256"], entry["count"],
@@ -94,8 +104,11 @@ class Manifest:
             types = (str, str, str, int, str, int, str, str)
             if any(type(v) is not t for v, t in zip(values, types, strict=True)):
                 raise TransportError("transport_manifest_types", name=name)
+            tables = obj.get("tables")
+            if obj["version"] == MANIFEST_VERSION and type(tables) is not str:
+                raise TransportError("transport_manifest_types", name=name)
             check_batch_id(obj["batch_id"])
-            return cls(*values)
+            return cls(*values, tables=tables)
         except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, TransportError):
                 raise
@@ -127,7 +140,7 @@ def sign_manifest(batch_id: str, file_name: str, data: bytes, count: int, privat
     """The signed manifest of a data file."""
     check_batch_id(batch_id)
     unsigned = Manifest(batch_id, now(), file_name, len(data), hashlib.sha256(data).hexdigest(), count,
-                        key_id(private.public_key()).hex())
+                        key_id(private.public_key()).hex(), tables=tables_version())
     signature = private.sign(canonical_json(unsigned.unsigned()).encode("utf-8"))
     return Manifest(**{**unsigned.__dict__, "signature": base64.b64encode(signature).decode("ascii")})
 

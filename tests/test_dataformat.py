@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from paperlink.codetables import tables_version
 from paperlink.dataformat import dumps_notices, read_notices, validate_file, write_notices
 from paperlink.errors import DataFileError
 from paperlink.notice import parse_notice
@@ -33,7 +34,7 @@ def test_write_then_read_is_exact(tmp_path: Path, sample_notices) -> None:
     assert read_notices(path) == sample_notices
     assert path.read_bytes() == dumps_notices(sample_notices)
     first = path.read_bytes().split(b"\n")[0]
-    assert first == b'{"format":"paperlink-notices","version":1,"count":200}'
+    assert first == b'{"format":"paperlink-notices","version":2,"count":200,"tables":"%s"}' % tables_version().encode()
 
 
 def test_written_file_has_one_canonical_record_a_line(tmp_path: Path, sample_notices) -> None:
@@ -100,7 +101,10 @@ def test_file_cut_mid_line_is_caught(tmp_path: Path, record) -> None:
 
 
 @pytest.mark.parametrize(("head", "field"), [
-    ({"format": "paperlink-notices", "version": 2, "count": 1}, "version"),
+    ({"format": "paperlink-notices", "version": 3, "count": 1}, "version"),
+    ({"format": "paperlink-notices", "version": 2, "count": 1}, "tables"),
+    ({"format": "paperlink-notices", "version": 2, "count": 1, "tables": "new"}, "tables"),
+    ({"format": "paperlink-notices", "version": 1, "count": 1, "tables": "2026-12-01"}, "tables"),
     ({"format": "other", "version": 1, "count": 1}, "format"),
     ({"format": "paperlink-notices", "version": 1}, "count"),
     ({"format": "paperlink-notices", "version": 1, "count": 1, "extra": 1}, "extra"),
@@ -149,3 +153,26 @@ def test_failed_write_leaves_the_old_file(tmp_path: Path, sample_notices, monkey
         write_notices(sample_notices, path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
+
+
+def test_a_version_1_file_still_reads(tmp_path: Path, record) -> None:
+    text = json.dumps({"format": "paperlink-notices", "version": 1, "count": 1}) + "\n" + json.dumps(
+        record(), ensure_ascii=False) + "\n"
+    assert read_notices(write(tmp_path, text)) == [parse_notice(record())]
+
+
+def test_a_file_from_newer_tables_is_not_called_invalid(tmp_path: Path, record) -> None:
+    """GIVEN a file whose header names newer code tables and a value our tables lack THEN one problem says so."""
+    head = {"format": "paperlink-notices", "version": 2, "count": 2, "tables": "2099-01-01"}
+    text = "\n".join([json.dumps(head), json.dumps(record(), ensure_ascii=False),
+                      json.dumps(record(notice_id="N-2", status="未来の資格"), ensure_ascii=False)]) + "\n"
+    problems = validate_file(write(tmp_path, text))
+    assert [(p.line, p.field) for p in problems] == [(1, "tables")]
+    assert "2099-01-01" in problems[0].message and tables_version() in problems[0].message
+    assert "update paperlink" in problems[0].message
+
+
+def test_a_file_from_the_same_tables_with_a_bad_value_is_invalid(tmp_path: Path, record) -> None:
+    head = {"format": "paperlink-notices", "version": 2, "count": 1, "tables": tables_version()}
+    text = json.dumps(head) + "\n" + json.dumps(record(status="未来の資格"), ensure_ascii=False) + "\n"
+    assert [(p.line, p.field) for p in validate_file(write(tmp_path, text))] == [(2, "status")]

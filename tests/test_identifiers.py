@@ -18,7 +18,7 @@ from paperlink.fields import (
 )
 from paperlink.notice import parse_notice
 
-REAL_CODES = {"131016": "千代田区", "011002": "札幌市", "271004": "大阪市", "141003": "横浜市"}
+REAL_CODES = {"131016": "千代田区", "011011": "札幌市中央区", "271276": "大阪市北区", "141011": "横浜市鶴見区"}
 
 
 @pytest.mark.parametrize("code", sorted(REAL_CODES))
@@ -103,8 +103,21 @@ def test_nationality_from_icao_code_is_stored_as_japanese_name() -> None:
     assert norm_nationality("XXA") == "無国籍"
 
 
-def test_nationality_names_with_full_width_brackets_survive_normalisation() -> None:
-    assert norm_nationality("難民(その他)") == norm_nationality("難民（その他）")
+@pytest.mark.parametrize(("typed", "code"), [("難民(その他)", "nationality_refugee"), ("難民（その他）", "nationality_refugee"),
+                                           ("XXB", "nationality_refugee"), ("香港", "nationality_hong_kong"),
+                                           ("hkg", "nationality_hong_kong"), ("マカオ", "nationality_macao"),
+                                           ("国籍不明", "nationality_unknown")])
+def test_what_is_not_a_nationality_or_region_is_refused_with_its_reason(typed: str, code: str) -> None:
+    with pytest.raises(FieldProblem) as exc:
+        norm_nationality(typed)
+    assert exc.value.code == code
+
+
+@pytest.mark.parametrize(("typed", "expected"), [("DEU", "ドイツ"), ("D", "ドイツ"), ("TWN", "台湾"), ("PSE", "パレスチナ"),
+                                               ("XKX", "コソボ"), ("XCK", "朝鮮"), ("SWZ", "エスワティニ"),
+                                               ("スワジランド", "スワジランド")])
+def test_nationality_by_iso_code_icao_code_or_any_name_it_had(typed: str, expected: str) -> None:
+    assert norm_nationality(typed) == expected
 
 
 def test_status_by_code_or_name() -> None:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from paperlink.base45 import ALPHABET, Base45Error, b45decode, b45encode
 from paperlink.checkcodes import field_check, field_checks, normalise_check_code, record_check_code
+from paperlink.compact import tables_fingerprint
 from paperlink.keys import key_id
 from paperlink.notice import parse_notice
 from paperlink.payload import (
@@ -33,10 +34,13 @@ TRUSTED = {key_id(GOLDEN_KEY.public_key()): GOLDEN_KEY.public_key()}
 BATCH = "B20261126-7K3Q"
 
 GOLDEN_SHEET_TEXT = (
-    "PL1:R70-09T7L .S2-C8%PFH0560LGUNF6QF6:Q66J6NV6WF0EA3CGJCX53/718KRHHO02E8AOXV$:VJ7UE8C  JAHP2$T9VCDVC*JCW.CB"
-    "PSVH4SND2ZE:0J9VLY3VDLK3%M0QVF8UEBQITDQ1HYTIYRE2:LAVV56FO84B8AYBGNCD:O1K.GU/9-AL6K1:L6DK2KN45FOU$CJFJV30/.EO"
-    "YGL/M-5AQSCOX7K3MDPUKDP*2D608W*EDMRXJVA%K067+08DQM3.SQ82HZ6JCG371UFIEPE1HOAZKHHB+-O%ZB/ET"
+    "PL1:R70-09M5LJVS2-C8%PFH0560LGUNF6QF6:Q66J6NV6WF0EA3CGJCX53/718KRHHO02E8AOXV$:VJ7UE8C. JAHP2$T9VCDVC*JCW.CBP"
+    "SVH4SND2ZE:0J9VLY3VDLK3%M0QVF8UEBQITDQ1HYTIYRE2:LAVV56FO84B8AYBGNCD:O1K.GU/9-AL6K1:L6DK2KN45FOU$CJFJMC94XBXW"
+    "QJ6WV$AE:0PP0UN9I*JRONMGQYNT6E2%/D.F7394W98*$3FC3Q9U8BR/MA6$BDB16OF6TCFZ6DR9TVOVNPTQPVKT"
 )
+# The code tables' fingerprint inside the payload: a change of any table the payload indexes changes it and
+# the golden text with it (deliberately: paperlink/tables/*.json changed, and their versions say so).
+GOLDEN_TABLES_FINGERPRINT = "14e3"
 GOLDEN_CHECK_CODE = "SPC-WDH"
 GOLDEN_CARD_CHECK = "E1"
 
@@ -60,6 +64,11 @@ def test_rfc9285_examples() -> None:
 def test_base45_round_trip(data: bytes) -> None:
     text = b45encode(data)
     assert set(text) <= set(ALPHABET) and b45decode(text) == data
+
+
+def test_golden_tables_fingerprint() -> None:
+    """GIVEN the shipped code tables THEN their fingerprint is the pinned one (a table change is deliberate)."""
+    assert tables_fingerprint().hex() == GOLDEN_TABLES_FINGERPRINT
 
 
 def test_golden_sheet_payload(notice) -> None:

@@ -34,7 +34,7 @@ def test_base_record_is_valid(record) -> None:
     ({"status": "短期滞在", "period_of_stay": "90日"}, ("status", "status_not_resident")),
     ({"status": "留学", "period_of_stay": "5年"}, ("period_of_stay", "period_not_allowed")),
     ({"status": "留学", "period_of_stay": "3月"}, ("period_of_stay", "period_too_short")),
-    ({"status": "特定技能1号", "period_of_stay": "1年6月"}, ("period_of_stay", "period_not_allowed")),
+    ({"status": "特定技能1号", "period_of_stay": "3年6月"}, ("period_of_stay", "period_not_allowed")),
     ({"period_of_stay": "ずっと"}, ("period_of_stay", "period_format")),
     # category requirements
     ({"status": None}, ("status", "required_for_category")),

@@ -23,6 +23,7 @@ from paperlink.fields import BEFORE_KEYS, FIELD_BY_KEY, FIELDS, FieldProblem, Fi
 from paperlink.labels import STATE_LABELS, display_value, entry_item_label
 from paperlink.ledger import ENTRY_STATES, Ledger, NoticeState, views
 from paperlink.ledger.rows import NoticeRow
+from paperlink.notice import before_from_text
 from paperlink.users import authenticate
 from paperlink.web.auth import current_user, role_required
 from paperlink.web.db import get_ledger
@@ -67,7 +68,7 @@ def datalists() -> dict[str, list[str]]:
 def raw_record(form: Any) -> dict[str, Any]:
     """The typed form as a raw record for the core (empty inputs as absent items)."""
     raw: dict[str, Any] = {spec.key: (form.get(spec.key, "").strip() or None) for spec in FIELDS}
-    raw["before"] = {key: form.get(f"before.{key}", "").strip() for key in BEFORE_KEYS
+    raw["before"] = {key: before_from_text(form.get(f"before.{key}", "").strip()) for key in BEFORE_KEYS
                      if form.get(f"before.{key}", "").strip()}
     return raw
 
