@@ -76,11 +76,18 @@ def display_value(key: str, value: Value | None) -> str:
 
 
 def field_label(spec: FieldSpec, notice: Notice) -> str:
-    """An item's label for one notice (the period item takes its category's name, e.g. 上陸期間)."""
-    if spec.key == "period_of_stay":
-        category = tables().categories.get(notice.category)
-        if category is not None and category.period_label:
-            return category.period_label
+    """An item's label for one notice: the period item takes its category's name (上陸期間, 仮滞在期間), and so does
+    its end date (上陸期間の満了の日); the card number is named after the card (在留カード番号, 特別永住者証明書番号)."""
+    category = tables().categories.get(notice.category)
+    period = category.period_label if category is not None else None
+    if spec.key == "period_of_stay" and period:
+        return period
+    if spec.key == "expiry_date" and period and period != "在留期間":
+        return f"{period}の満了の日"
+    if spec.key == "card_number" and notice.card_kind:
+        kind = tables().card_kinds.get(notice.card_kind)
+        if kind is not None:
+            return f"{kind.label}番号"
     return spec.label
 
 

@@ -83,7 +83,7 @@ def record_module() -> Any:
 
 def _glyph_before(sheet: dict[str, Any], anchor: str, offset: int = 1) -> Image.Image:
     """The rasterised glyph `offset` characters before the first `anchor` of the name row."""
-    index = sheet["chars"].index(anchor) - offset
+    index = sheet["chars"].index(anchor, sheet["chars"].index("氏名（漢字）")) - offset
     left, bottom, right, top = sheet["boxes"][index]
     scale = DPI / 72
     height = sheet["height"]
