@@ -176,6 +176,19 @@ def test_receive_refuses_to_run_before_the_office_is_set_up(runner: Any, tmp_pat
     assert result.exit_code == 1 and "paperlink setup" in result.output
 
 
+def test_serve_asks_for_the_office_or_refuses_and_setup_asks_for_it(runner: Any, tmp_path: Path) -> None:
+    """GIVEN no office municipality WHEN `serve` starts without a terminal THEN it refuses naming `paperlink setup`;
+    `setup` asks for the code, refuses a prefecture's code and keeps a municipality's (audited)."""
+    home = tmp_path / "h"
+    refused = runner("--home", home, "serve", "--port", "18999")
+    assert refused.exit_code == 1 and "paperlink setup" in refused.output
+    assert runner("--home", home, "setup", input="130001\n").exit_code == 1
+    kept = runner("--home", home, "setup", input="131016\n")
+    assert kept.exit_code == 0 and "131016" in kept.stdout
+    with Ledger(home / "ledger.sqlite3") as ledger:
+        assert [e.action for e in ledger.audit_entries("office.municipality_code")] == ["setting.changed"]
+
+
 def test_a_receipt_signed_by_an_unknown_key_or_for_other_notices_is_refused(runner: Any,
                                                                              sides: dict[str, Path]) -> None:
     """GIVEN a valid receipt WHEN its notice id is changed (signature broken) or it names another batch THEN the
