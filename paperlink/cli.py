@@ -19,7 +19,7 @@ import click
 from paperlink import __version__
 from paperlink.csvformat import ENCODINGS, write_csv
 from paperlink.dataformat import read_notices, validate_file, write_notices
-from paperlink.dates import DateParseError, parse_date
+from paperlink.dates import DateParseError, japan_time, parse_date
 from paperlink.errors import DataFileError, PaperlinkError
 from paperlink.fields import FieldProblem, norm_municipality
 from paperlink.home import ENV_VAR, Home
@@ -640,7 +640,7 @@ def media(ctx: Context) -> None:
         click.echo("the media register is empty")
     for r in records:
         arrow = "written" if r.direction == "out" else "read"
-        click.echo(f"{r.at}  {r.batch_id}  {arrow:7}  {r.count:5} notices  {r.bundle_name}  by {r.clerk}")
+        click.echo(f"{japan_time(r.at)} JST  {r.batch_id}  {arrow:7}  {r.count:5} notices  {r.bundle_name}  by {r.clerk}")
 
 
 @main.command("backup")

@@ -83,9 +83,10 @@ def parse_csv(data: bytes, name: str, col: Collector | None = None) -> list[Noti
     try:
         text = decode_csv(data)
     except UnicodeDecodeError as exc:
-        offset = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
-        raise DataFileError([problem(name, 0, "(file)", "encoding_csv", byte=f"0x{data[offset]:02X}",
-                                      offset=offset)]) from None
+        bom = data.startswith(b"\xef\xbb\xbf")
+        offset = exc.start + (3 if bom else 0)   # counted from the start of the file, the BOM included
+        raise DataFileError([problem(name, 0, "(file)", "encoding_csv_bom" if bom else "encoding_csv",
+                                     byte=f"0x{data[offset]:02X}", offset=offset)]) from None
     col = col if col is not None else Collector(name)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:

@@ -31,7 +31,8 @@ class DateParseError(ValueError):
     """A text is not a date paperlink understands; args[0] is a message code, args[1] a detail."""
 
 
-_ISO = re.compile(r"^([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})$")
+_ISO = re.compile(r"^([0-9]{4})([-/.])([0-9]{1,2})\2([0-9]{1,2})$")
+"""西暦 with one separator, the same twice: 2025-4-1, 2025/4/1, 2025.4.1 (never 2025-4/1)."""
 _KANJI = re.compile(r"^([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})日$")
 _COMPACT = re.compile(r"^([0-9]{4})([0-9]{2})([0-9]{2})$")
 _WAREKI = re.compile(r"^(明治|大正|昭和|平成|令和|[MTSHR])\s*(元|[0-9]{1,2})\s*[年.\-/]\s*([0-9]{1,2})\s*[月.\-/]\s*([0-9]{1,2})\s*日?$")
@@ -47,12 +48,15 @@ def _era(key: str) -> tuple[int, Era]:
 def parse_date(text: str) -> dt.date:
     """Parse a date written in 西暦 (2025-04-01, 2025/4/1, 2025年4月1日, 20250401) or 和暦 (R7.4.1, 令和7年4月1日)."""
     s = nfkc(text).strip().upper().replace(" ", "")
-    for pattern in (_ISO, _KANJI, _COMPACT):
+    iso = _ISO.match(s)
+    if iso:
+        return _make(int(iso[1]), int(iso[3]), int(iso[4]), text)
+    for pattern in (_KANJI, _COMPACT):
         m = pattern.match(s)
         if m:
             return _make(int(m[1]), int(m[2]), int(m[3]), text)
     m = _WAREKI.match(s)
-    if not m:
+    if not m or not _one_separator(s):
         raise DateParseError("date_format", text)
     index, era = _era(m[1])
     year_in_era = 1 if m[2] == "元" else int(m[2])
@@ -63,6 +67,12 @@ def parse_date(text: str) -> dt.date:
     if date < era.start or (end is not None and date >= end):
         raise DateParseError("date_outside_era", f"{text} ({era.name})")
     return date
+
+
+def _one_separator(s: str) -> bool:
+    """A 和暦 date uses 年 and 月 (and 日), or one of . - / twice: R7.4.1, 令和7年4月1日 – never R7.4-1 or R7年4.1."""
+    marks = [ch for ch in s if ch in "年月.-/"]
+    return marks == ["年", "月"] or (len(marks) == 2 and marks[0] == marks[1] and marks[0] in ".-/")
 
 
 def _make(year: int, month: int, day: int, text: str) -> dt.date:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from paperlink.codetables import duration_days, tables
 from paperlink.dates import DateParseError, parse_date
+from paperlink.names import SEIJI_FOR, icao_transliteration, simplified_form
 from paperlink.textnorm import collapse_spaces, control_characters, describe_char, nfc, nfkc
 
 Value = str | dt.date
@@ -110,6 +111,12 @@ def norm_roman_name(text: str) -> str:
     for ch in value:
         # checked before upper-casing: 'ß'.upper() is 'SS' and 'ı'.upper() is 'I', which must not pass unnoticed
         if not (ch.isascii() and (ch.isalpha() or ch in " ,-")):
+            if ch in "'\u2019\u02bc`":
+                raise FieldProblem("roman_apostrophe", char=describe_char(ch), value=value.replace(ch, "").upper())
+            if ch == ".":
+                raise FieldProblem("roman_period", char=describe_char(ch))
+            if (as_passport := icao_transliteration(ch)):
+                raise FieldProblem("roman_diacritic", char=describe_char(ch), letters=as_passport)
             raise FieldProblem("bad_char", char=describe_char(ch), allowed=_ROMAN_ALLOWED)
     value = value.upper()
     if not value:
@@ -132,10 +139,29 @@ def norm_kanji_name(text: str) -> str:
     value = nfc(value)
     if not value:
         raise FieldProblem("missing")
+    previous = ""
     for ch in value:
         if not _is_kanji_name_char(ch):
             raise FieldProblem("bad_char", char=describe_char(ch), allowed="漢字・かな・々・ー")
+        if _is_selector(ch) and not _is_ideograph(previous):
+            raise FieldProblem("kanji_selector_alone", char=describe_char(ch))
+        if _is_ideograph(ch) and simplified_form(ch):
+            seiji = SEIJI_FOR.get(ch)
+            raise FieldProblem("kanji_not_seiji", char=describe_char(ch),
+                               seiji=f"{seiji} (U+{ord(seiji):04X})" if seiji else "?")
+        previous = ch
     return value
+
+
+def _is_selector(ch: str) -> bool:
+    return 0xFE00 <= ord(ch) <= 0xFE0F or 0xE0100 <= ord(ch) <= 0xE01EF
+
+
+def _is_ideograph(ch: str) -> bool:
+    if not ch:
+        return False
+    cp = ord(ch)
+    return 0x3400 <= cp <= 0x9FFF or 0xF900 <= cp <= 0xFAFF or 0x20000 <= cp <= 0x3FFFF or ch in "々〆〇"
 
 
 _SEX = {"M": "M", "F": "F", "男": "M", "女": "F", "1": "M", "2": "F", "MALE": "M", "FEMALE": "F"}
@@ -206,12 +232,12 @@ def norm_nationality(text: str) -> str:
     return nationality.name
 
 
-_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"})
-
-
 def norm_address(text: str) -> str:
-    """An address: NFKC (half-width digits), every kind of dash as '-', single spaces."""
-    value = _clean(collapse_spaces(nfkc(text).translate(_DASHES)), 200)
+    """An address, optional: kept as written (NFC, single spaces) – never NFKC-folded, no dash rewritten.
+
+    The address is the municipality's own item (住所): the register keeps what its clerk wrote. A notice
+    carries one only as information, and paperlink never changes its characters (全角 digits stay 全角)."""
+    value = _clean(collapse_spaces(nfc(text)), 200)
     if not value:
         raise FieldProblem("missing")
     return value
@@ -242,7 +268,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("status", "在留資格", norm_status),
     FieldSpec("period_of_stay", "在留期間", norm_period),
     FieldSpec("expiry_date", "在留期間の満了の日", norm_date, is_date=True),
-    FieldSpec("address", "住所", norm_address, always_required=True),
+    FieldSpec("address", "住所", norm_address),
     FieldSpec("remarks", "備考", norm_remarks),
 )
 """Every item except `before`, in canonical order (`before` comes last, see notice.KEYS)."""

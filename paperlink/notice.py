@@ -52,7 +52,7 @@ class Notice:
     status: str | None
     period_of_stay: str | None
     expiry_date: dt.date | None
-    address: str
+    address: str | None
     remarks: str | None
     before: tuple[tuple[str, Value | None], ...] = field(default=())
     """The values before the event; None: the item was empty before it (only for an event's before_may_be_empty)."""

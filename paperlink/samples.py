@@ -61,7 +61,7 @@ _AGES: dict[str, tuple[int, int]] = {
     "特定技能1号": (20, 45), "特定技能2号": (25, 55), "家族滞在": (1, 55), "技術・人文知識・国際業務": (22, 60),
     "高度専門職1号イ": (27, 65), "高度専門職1号ロ": (25, 60), "高度専門職1号ハ": (30, 65), "高度専門職2号": (30, 65),
     "経営・管理": (28, 70), "教授": (30, 70), "研究": (25, 65), "教育": (24, 60), "介護": (22, 55),
-    "日本人の配偶者等": (20, 70), "永住者の配偶者等": (20, 70), "定住者": (5, 70), "永住者": (25, 85),
+    "日本人の配偶者等": (20, 70), "永住者の配偶者等": (20, 70), "定住者": (5, 70), "永住者": (5, 85),
     "研修": (20, 40), "文化活動": (20, 60), "企業内転勤": (25, 60), "企業内転勤2号": (20, 45), "興行": (18, 45),
     "技能": (25, 60), "医療": (25, 65), "法律・会計業務": (27, 65), "宗教": (25, 70), "報道": (25, 65),
     "芸術": (22, 70), "特定活動": (20, 60),
@@ -122,8 +122,8 @@ def generate(options: SampleOptions) -> list[Notice]:
 
 
 def _years_before(day: dt.date, years: int, rng: random.Random) -> dt.date:
-    """A birth date making someone `years` old on `day`."""
-    return dt.date(day.year - years - 1, 1, 1) + dt.timedelta(days=rng.randint(1, 364))
+    """A birth date making someone exactly `years` old on `day`."""
+    return dt.date(day.year - years, day.month, min(day.day, 28)) - dt.timedelta(days=rng.randint(1, 360))
 
 
 class _Builder:
@@ -298,9 +298,8 @@ class _Builder:
             kanji = record["name_kanji"]
             record["name_kanji"] = None    # 漢字氏名 removed from the card
             return {"name_kanji": kanji, "card_number": self.card_number()}
-        if roll < 0.8 and record["nationality"] in ("中国", "台湾", "韓国") and not record.get("name_kanji"):
-            record["name_kanji"] = "王\u3000偉" if record["sex"] == "M" else "張\u3000暁玲"
-            return {"name_kanji": _WAS_EMPTY, "card_number": self.card_number()}   # 漢字氏名 newly added
+        if roll < 0.8 and record.get("name_kanji"):
+            return {"name_kanji": _WAS_EMPTY, "card_number": self.card_number()}   # 漢字氏名 newly added to the card
         # a stateless person acquires a nationality (or, rarely, the reverse)
         return {"nationality": "無国籍" if record["nationality"] != "無国籍" else "ベトナム",
                 "card_number": self.card_number()}

@@ -94,7 +94,7 @@ def test_csv_in_neither_encoding_names_the_right_byte(tmp_path: Path, bom: bytes
     (problem,) = validate_file(path)
     import re
 
-    match = re.fullmatch(r"the file is neither UTF-8 nor Shift_JIS/cp932 \(byte 0x([0-9A-F]{2}) at offset (\d+)\)",
-                         problem.message)
+    match = re.fullmatch(r"the file (?:is neither UTF-8 nor Shift_JIS/cp932|starts with a UTF-8 byte order mark but is "
+                         r"not UTF-8) \(byte 0x([0-9A-F]{2}) at offset (\d+)\)", problem.message)
     assert match and data[int(match[2])] == int(match[1], 16)
     assert int(match[2]) >= data.index(b"\xff")

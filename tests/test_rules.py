@@ -60,7 +60,7 @@ def test_base_record_is_valid(record) -> None:
     ({"event": "departure"}, ("before", "ends_residence_before")),
     # the record itself
     ({"notice_id": None}, ("notice_id", "missing")),
-    ({"address": "   "}, ("address", "missing")),
+    ({"name": "   "}, ("name", "missing")),
     ({"colour": "red"}, ("colour", "unknown_field")),
     ({"birth_date": 19950314}, ("birth_date", "not_string")),
     ({"remarks": "a\x07b"}, ("remarks", "control_char")),
@@ -126,3 +126,15 @@ def test_messages_exist_in_english_and_japanese(record) -> None:
     error = exc.value.errors[0]
     assert error.message == "check digit is wrong: 131017 should end in 6"
     assert error.message_ja == "検査数字が誤っています（131017 の末尾は 6 のはずです）"
+
+
+def test_a_notice_without_an_address_is_valid(record) -> None:
+    """GIVEN a notice with no address (the address is the municipality's item) THEN it is valid."""
+    assert parse_notice(record(address=None)).address is None
+    assert parse_notice(record(address=...)).address is None
+
+
+@pytest.mark.parametrize("address", ["東京都千代田区九段南１丁目２番１号", "九段南1−2−1", "ｸﾞﾗﾝﾄﾞﾊｲﾂ１０１", "一番町㈱ビル①"])
+def test_an_address_is_never_nfkc_folded(record, address: str) -> None:
+    """GIVEN an address with full-width digits, a minus sign, half-width katakana or ① THEN it is kept as written."""
+    assert parse_notice(record(address=address)).address == address
