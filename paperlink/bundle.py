@@ -29,8 +29,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from paperlink.atomicfile import atomic_write_bytes
-from paperlink.dataformat import dumps_notices, parse_jsonl
+from paperlink.dataformat import dumps_notices
 from paperlink.errors import DataFileError
+from paperlink.holding import Held, HeldRead, by_position, held_list, parse_holding
 from paperlink.ledger import Ledger, Transport
 from paperlink.ledger.registers import add_media_record, media_records
 from paperlink.ledger.schema import MediaDirection
@@ -62,18 +63,38 @@ def seal(notices: Sequence[Notice], batch_id: str, private: Ed25519PrivateKey, p
     check_batch_id(batch_id)
     data = dumps_notices(notices)
     manifest = sign_manifest(batch_id, f"{batch_id}.jsonl", data, len(notices), private)
+    return encrypt({"manifest": json.loads(manifest.to_bytes()), "data": data.decode("utf-8")}, passphrase), manifest
+
+
+def encrypt(content: dict[str, object], passphrase: str) -> bytes:
+    """A bundle holding `content` (a JSON object), encrypted with the passphrase (see the module docstring)."""
+    check_passphrase(passphrase)
     salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
     header = json.dumps({"version": 1, "kdf": "scrypt", **_SCRYPT, "salt": base64.b64encode(salt).decode(),
                          "nonce": base64.b64encode(nonce).decode()}, separators=(",", ":")).encode() + b"\n"
-    plaintext = json.dumps({"manifest": json.loads(manifest.to_bytes()), "data": data.decode("utf-8")},
-                           ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    plaintext = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     ciphertext = AESGCM(_key(passphrase, salt, **_SCRYPT)).encrypt(nonce, plaintext, MAGIC + header)
-    return MAGIC + header + ciphertext, manifest
+    return MAGIC + header + ciphertext
 
 
 def open_bundle(blob: bytes, passphrase: str, trusted: Mapping[bytes, Ed25519PublicKey],
-                name: str = "bundle") -> tuple[Manifest, list[Notice]]:
-    """Decrypt (in memory), verify and validate a bundle; BundleError / TransportError / DataFileError otherwise."""
+                name: str = "bundle") -> tuple[Manifest, HeldRead]:
+    """Decrypt (in memory), verify and validate a bundle; BundleError / TransportError / DataFileError otherwise.
+
+    A record that fails validation is held (in the HeldRead), not a reason to refuse the bundle."""
+    content = decrypt(blob, passphrase, name)
+    try:
+        manifest = Manifest.from_bytes(json.dumps(content["manifest"]).encode(), f"{name} (manifest)")
+        data = str(content["data"]).encode("utf-8")
+    except (KeyError, TypeError) as exc:
+        raise BundleError("bundle_content", name=name, detail=exc) from None
+    manifest.verify(trusted, f"{name} (manifest)")
+    manifest.check_data(data, f"{name} (data)")
+    return manifest, parse_holding(data, f"{name}:{manifest.file_name}")
+
+
+def decrypt(blob: bytes, passphrase: str, name: str = "bundle") -> dict[str, object]:
+    """The JSON object a bundle holds; BundleError when it cannot be opened."""
     if not blob.startswith(MAGIC):
         raise BundleError("bundle_empty" if not blob else "bundle_not_bundle", name=name)
     head_end = blob.find(b"\n", len(MAGIC))
@@ -100,13 +121,11 @@ def open_bundle(blob: bytes, passphrase: str, trusted: Mapping[bytes, Ed25519Pub
         raise BundleError("bundle_cannot_open", name=name) from None
     try:
         content = json.loads(plaintext)
-        manifest = Manifest.from_bytes(json.dumps(content["manifest"]).encode(), f"{name} (manifest)")
-        data = str(content["data"]).encode("utf-8")
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise BundleError("bundle_content", name=name, detail=exc) from None
-    manifest.verify(trusted, f"{name} (manifest)")
-    manifest.check_data(data, f"{name} (data)")
-    return manifest, parse_jsonl(data, f"{name}:{manifest.file_name}")
+    if not isinstance(content, dict):
+        raise BundleError("bundle_content", name=name, detail="not an object")
+    return content
 
 
 @dataclass(frozen=True)
@@ -122,15 +141,19 @@ class BundleRecord:
 
 
 def write_bundle(ledger: Ledger, notices: Sequence[Notice], path: str | os.PathLike[str], batch_id: str,
-                 private: Ed25519PrivateKey, passphrase: str, clerk: str) -> Manifest:
-    """Seal a batch into `path` (atomically) and enter it in the media register."""
+                 private: Ed25519PrivateKey, passphrase: str, clerk: str, held: Sequence[Held] = ()) -> Manifest:
+    """Seal a batch into `path` (atomically), enter it in the media register and the outbox (with the notices
+    `held` back), in one transaction with its audit entry."""
+    from paperlink.outbox import record_rows
+
     blob, manifest = seal(notices, batch_id, private, passphrase)
     target = Path(path)
     atomic_write_bytes(target, blob)
     with ledger.transaction():
         _register(ledger, manifest.batch_id, MediaDirection.OUT, target.name, blob, len(notices), clerk)
+        record_rows(ledger, manifest.batch_id, Transport.MEDIA, notices, held, clerk)
         ledger.audit(clerk, "media.written", manifest.batch_id, bundle=target.name, count=len(notices),
-                     sha256=manifest.sha256)
+                     sha256=manifest.sha256, held=held_list(held))
     return manifest
 
 
@@ -143,12 +166,12 @@ def read_bundle(ledger: Ledger, path: str | os.PathLike[str], passphrase: str,
     except OSError as exc:
         raise BundleError("bundle_unreadable", name=source, detail=exc.strerror or exc) from None
     try:
-        manifest, notices = open_bundle(blob, passphrase, trusted, source.name)
+        manifest, read = open_bundle(blob, passphrase, trusted, source.name)
     except DataFileError as exc:
         raise BundleError("bundle_data_invalid", detail="; ".join(str(p) for p in exc.problems[:20])) from None
-    return import_batch(ledger, manifest, notices, Transport.MEDIA, clerk,
+    return import_batch(ledger, manifest, read.notices, Transport.MEDIA, clerk,
                         extra=lambda led: _register(led, manifest.batch_id, MediaDirection.IN, source.name, blob,
-                                                    len(notices), clerk))
+                                                    manifest.count, clerk), held=by_position(read))
 
 
 def _register(ledger: Ledger, batch_id: str, direction: MediaDirection, name: str, blob: bytes, count: int,

@@ -285,10 +285,15 @@ def print_command(ctx: Context, file: Path, output: Path, only: str | None, batc
       paperlink print notices.jsonl -o batch.pdf
       paperlink print notices.jsonl -o reprint.pdf --batch B20261126-7K3Q --only N20261126-00007
     """
+    from paperlink.holding import read_holding
+    from paperlink.ledger import Ledger
+    from paperlink.outbox import record_printed
     from paperlink.payload import is_batch_id
-    from paperlink.printing import print_batch, write_pdf
+    from paperlink.printing import prepare_batch, print_batch, write_pdf
 
-    notices = _read(file)
+    read = read_holding(file)
+    prepared = prepare_batch(read.notices, read.held)  # the same notices, so a reprint keeps its n/N
+    notices = prepared.notices
     if only and not batch_id:
         raise click.UsageError("--only reprints sheets of an existing batch: name it with --batch")
     if batch_id and not is_batch_id(batch_id):
@@ -297,9 +302,13 @@ def print_command(ctx: Context, file: Path, output: Path, only: str | None, batc
     ids = [i.strip().upper() for i in only.split(",") if i.strip()] if only else None
     with click.progressbar(length=len(ids) if ids else len(notices), label="self-test", file=sys.stderr) as bar:
         result = print_batch(notices, private, batch_id=batch_id, printed_on=date, only=ids,
-                             progress=lambda n: bar.update(1))
+                             progress=lambda n: bar.update(1), held=prepared.held)
     write_pdf(result, output)
+    if not ids:
+        with Ledger(ctx.home.ensure().ledger) as ledger:
+            record_printed(ledger, result.batch_id, notices, prepared.held, getpass.getuser())
     click.echo(f"batch {result.batch_id}: {len(result.sheets)} sheet(s) written to {output} (all self-tested)")
+    _report_held(prepared.held)
 
 
 @main.command()
@@ -394,11 +403,12 @@ def status(ctx: Context, batch_ids: tuple[str, ...]) -> None:
       paperlink status
       paperlink status B20261126-7K3Q
     """
+    from paperlink.holding import hold_text
     from paperlink.ledger import Ledger, LedgerError, views
 
     with Ledger(ctx.home.ensure().ledger) as ledger:
         ids = batch_ids or tuple(views.batch_ids(ledger))
-        if not ids:
+        if not ids and not views.sent_batch_ids(ledger):
             click.echo("no batches in the ledger yet")
         for batch_id in ids:
             state = views.batch_status(ledger, batch_id)
@@ -407,6 +417,68 @@ def status(ctx: Context, batch_ids: tuple[str, ...]) -> None:
             click.echo(f"{batch_id}: {state.received}/{state.total} received")
             for seq, notice_id in state.missing:
                 click.echo(f"  missing {seq}/{state.total} {notice_id or '(id not known yet)'}")
+            for hold in views.open_holds(ledger, batch_id):
+                click.echo(f"  held {hold.seq}/{state.total} {hold.notice_id or '(no readable id)'}: "
+                           f"{hold_text(hold.reason_code, hold.params, 'en')}")
+        _status_outbox(ledger)
+
+
+def _status_outbox(ledger: Any) -> None:
+    """The sending side's part of `status`: every notice sent or held here and not yet accounted for."""
+    from paperlink.holding import hold_text
+    from paperlink.ledger import OutboxState, views
+
+    if not views.sent_batch_ids(ledger):
+        return
+    open_rows = views.unacknowledged(ledger)
+    click.echo(f"sent from here: {len(open_rows)} notice(s) not yet acknowledged as exported by a receipt")
+    for row in open_rows:
+        where = f"{row.batch_id} {row.seq}/{row.total}" if row.seq else f"{row.batch_id} (held here)"
+        if row.state is OutboxState.HELD:
+            why = f"held here: {hold_text(row.reason_code or '', row.params, 'en')}"
+        elif row.ack is None:
+            why = "no receipt yet"
+        else:
+            why = row.ack.value + (f": {row.ack_reason}" if row.ack_reason else "")
+        click.echo(f"  {where} {row.notice_id or '(no readable id)'}: {why}")
+
+
+def _report_held(held: Any, what: str = "not sent; correct them and send them again") -> None:
+    """Name each notice held back (on stderr): the rest of the batch went on."""
+    for hold in held:
+        click.echo(f"held {hold.label}: {hold.message('en')}", err=True)
+    if held:
+        click.echo(f"{len(held)} notice(s) held, {what}", err=True)
+
+
+def _report_held_positions(batch_id: str | None, held: Any) -> None:
+    for seq, hold in held:
+        click.echo(f"  held {batch_id} n={seq} {hold.label}: {hold.message('en')}")
+
+
+def _receipt_back(ledger: Any, home: Home, batch_id: str, folder: Path, clerk: str) -> None:
+    """Pattern 1: a signed receipt of the batch into the shared folder's return/ (when this side has a key)."""
+    from paperlink.office import require_office
+    from paperlink.receipts import issue, write_to_folder
+
+    keys = KeyStore(home)
+    if not keys.has_signing_key():
+        click.echo(f"  no receipt for {batch_id}: this side has no key (paperlink keys init)", err=True)
+        return
+    receipt = issue(ledger, batch_id, require_office(ledger), keys.signing_key(), "folder", clerk)
+    click.echo(f"  receipt written to {write_to_folder(receipt, folder)}")
+
+
+def _ask_office(ledger: Any, clerk: str) -> None:
+    """Make sure the office's municipality code is set up: ask for it on a terminal, refuse otherwise."""
+    from paperlink.office import OfficeUnset, office_code, set_office
+
+    if office_code(ledger) is not None:
+        return
+    if not sys.stdin.isatty():
+        raise OfficeUnset("office_unset")
+    code = click.prompt("this office's municipality code (全国地方公共団体コード, 6 digits)", err=True)
+    set_office(ledger, str(code), clerk)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -437,14 +509,16 @@ def send(ctx: Context, file: Path, folder: Path, batch_id: str | None, clerk: st
     Example:
       paperlink send notices.jsonl --to /srv/moj-link
     """
+    from paperlink.holding import read_holding
     from paperlink.ledger import Ledger
     from paperlink.sharedfolder import send_batch
 
-    notices = _read(file)
+    read = read_holding(file)
     home = ctx.home.ensure()
     with Ledger(home.ledger) as ledger:
-        manifest = send_batch(ledger, notices, folder, KeyStore(home).signing_key(), batch_id, clerk)
+        manifest = send_batch(ledger, read.notices, folder, KeyStore(home).signing_key(), batch_id, clerk, read.held)
     click.echo(f"batch {manifest.batch_id}: {manifest.count} notices delivered to {folder}")
+    _report_held(read.held)
 
 
 @main.command()
@@ -478,12 +552,16 @@ def receive(ctx: Context, folder: Path, keep_watching: bool, interval: float, st
     quarantined = 0
     try:
         with Ledger(home.ledger) as ledger:
+            _ask_office(ledger, clerk)
             receiver = Receiver(folder, ledger, KeyStore(home).trusted(), actor=clerk,
                                 orphan_seconds=orphan_minutes * 60, stable_seconds=stable if keep_watching else 0)
             while True:
                 for result in receiver.receive_once():
                     detail = f" ({result.reason})" if result.reason else f" ({result.count} notices)"
                     click.echo(f"{result.name}: {result.outcome}{detail}")
+                    _report_held_positions(result.batch_id, result.held)
+                    if result.outcome in ("imported", "duplicate") and result.batch_id:
+                        _receipt_back(ledger, home, result.batch_id, folder, clerk)
                     quarantined += result.outcome == "quarantined"
                 if not keep_watching:
                     break
@@ -514,16 +592,18 @@ def bundle(ctx: Context, file: Path, output: Path, batch_id: str | None, passphr
       paperlink bundle notices.jsonl -o /media/usb/B20261126-7K3Q.plb
     """
     from paperlink.bundle import write_bundle
+    from paperlink.holding import read_holding
     from paperlink.ledger import Ledger
     from paperlink.payload import new_batch_id
 
-    notices = _read(file)
+    read = read_holding(file)
     passphrase = _passphrase(passphrase_file, confirm=True)
     home = ctx.home.ensure()
     with Ledger(home.ledger) as ledger:
-        manifest = write_bundle(ledger, notices, output, batch_id or new_batch_id(dt.date.today()),
-                                KeyStore(home).signing_key(), passphrase, clerk)
+        manifest = write_bundle(ledger, read.notices, output, batch_id or new_batch_id(dt.date.today()),
+                                KeyStore(home).signing_key(), passphrase, clerk, read.held)
     click.echo(f"batch {manifest.batch_id}: {manifest.count} notices sealed into {output}")
+    _report_held(read.held)
 
 
 @main.command()
@@ -542,11 +622,15 @@ def unbundle(ctx: Context, bundle_file: Path, passphrase_file: Path | None, cler
     from paperlink.bundle import read_bundle
     from paperlink.ledger import Ledger
 
-    passphrase = _passphrase(passphrase_file, confirm=False)
     home = ctx.home.ensure()
     with Ledger(home.ledger) as ledger:
+        _ask_office(ledger, clerk)
+    passphrase = _passphrase(passphrase_file, confirm=False)
+    with Ledger(home.ledger) as ledger:
+        _ask_office(ledger, clerk)
         result = read_bundle(ledger, bundle_file, passphrase, KeyStore(home).trusted(), clerk)
     click.echo(f"batch {result.batch_id}: {result.outcome} ({result.count} notices)")
+    _report_held_positions(result.batch_id, result.held)
 
 
 @main.command()
@@ -882,6 +966,160 @@ def users_password(ctx: Context, login: str, password_file: Path | None) -> None
     click.echo(f"{login}: new password set")
 
 
+@main.command()
+@click.argument("batch_ids", nargs=-1)
+@click.option("--to", "folder", type=click.Path(file_okay=False, path_type=Path),
+              help="Pattern 1: write each receipt into this shared folder's return/ directory.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Pattern 2: seal the receipt of one batch into this bundle file.")
+@click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path),
+              help="Pattern 3: print the receipt of one batch as a sheet with QR codes (PDF).")
+@click.option("--passphrase-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="With -o: read the passphrase from this file instead of asking.")
+@_clerk_option
+@pass_context
+def receipt(ctx: Context, batch_ids: tuple[str, ...], folder: Path | None, output: Path | None, sheet: Path | None,
+            passphrase_file: Path | None, clerk: str) -> None:
+    """Receiving side: a signed receipt per batch (received, held with reason, entered, exported; per notice),
+    returned by the batch's own pattern.
+
+    \b
+    Example:
+      paperlink receipt --to /srv/moj-link
+      paperlink receipt B20261126-7K3Q -o /media/usb/B20261126-7K3Q.receipt.plb
+      paperlink receipt B20261126-7K3Q --sheet receipt.pdf
+    """
+    from paperlink.atomicfile import atomic_write_bytes
+    from paperlink.ledger import Ledger, views
+    from paperlink.office import require_office
+    from paperlink.receipts import issue, receipt_sheet, seal_receipt, write_to_folder
+
+    if sum(x is not None for x in (folder, output, sheet)) != 1:
+        raise click.UsageError("name exactly one of --to FOLDER, -o BUNDLE, --sheet PDF")
+    if (output or sheet) and len(batch_ids) != 1:
+        raise click.UsageError("-o and --sheet take the receipt of exactly one batch: name it")
+    home = ctx.home.ensure()
+    private = KeyStore(home).signing_key()
+    with Ledger(home.ledger) as ledger:
+        office = require_office(ledger)
+        for batch_id in batch_ids or views.batch_ids(ledger):
+            via = "folder" if folder else "media" if output else "paper"
+            signed = issue(ledger, batch_id, office, private, via, clerk)
+            if folder is not None:
+                click.echo(f"{batch_id}: receipt written to {write_to_folder(signed, folder)}")
+            elif output is not None:
+                atomic_write_bytes(output, seal_receipt(signed, _passphrase(passphrase_file, confirm=True)), 0o600)
+                click.echo(f"{batch_id}: receipt sealed into {output}")
+            elif sheet is not None:
+                atomic_write_bytes(sheet, receipt_sheet(signed), 0o600)
+                click.echo(f"{batch_id}: receipt sheet written to {sheet}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--passphrase-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="For receipt bundles: read the passphrase from this file instead of asking.")
+@_clerk_option
+@pass_context
+def acknowledge(ctx: Context, paths: tuple[Path, ...], passphrase_file: Path | None, clerk: str) -> None:
+    """Sending side: import receipts – the shared folder (its return/ directory), receipt files, receipt bundles
+    or scanned receipt sheets – then list every notice not yet accounted for.
+
+    Exit 0 when every notice sent from here is acknowledged as exported, 2 while some are not.
+
+    \b
+    Example:
+      paperlink acknowledge /srv/moj-link
+      paperlink acknowledge /media/usb/B20261126-7K3Q.receipt.plb
+      paperlink acknowledge scanned-receipt.pdf
+    """
+    from paperlink.ledger import Ledger, views
+    from paperlink.receipts import (
+        RECEIPT_SUFFIX,
+        RETURN_DIR,
+        import_receipt,
+        read_receipt_sheet,
+        receipts_in_bundle,
+    )
+
+    home = ctx.home.ensure()
+    trusted = KeyStore(home).trusted()
+    with Ledger(home.ledger) as ledger:
+        for path in paths:
+            items: list[tuple[str, bytes, str]] = []
+            if path.is_dir():
+                folder = path / RETURN_DIR if (path / RETURN_DIR).is_dir() else path
+                items = [(str(p), p.read_bytes(), "folder") for p in sorted(folder.glob(f"*{RECEIPT_SUFFIX}"))]
+            elif path.suffix.lower() == ".json":
+                items = [(str(path), path.read_bytes(), "folder")]
+            elif path.suffix.lower() in (".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"):
+                items = [(str(path), data, "paper") for data in read_receipt_sheet(path)]
+            else:
+                data = receipts_in_bundle(path.read_bytes(), _passphrase(passphrase_file, confirm=False), str(path))
+                items = [(str(path), data, "media")]
+            for name, data, via in items:
+                result = import_receipt(ledger, data, name, trusted, clerk, via)
+                counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items()))
+                click.echo(f"{name}: {result.batch_id} {result.outcome} ({counts})")
+        _status_outbox(ledger)
+        pending = views.unacknowledged(ledger)
+    if pending:
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("batch_id")
+@click.argument("seq", type=click.IntRange(1, 1_000_000))
+@click.option("--note", required=True, help="What was corrected (kept in the audit log).")
+@_clerk_option
+@pass_context
+def release(ctx: Context, batch_id: str, seq: int, note: str, clerk: str) -> None:
+    """Release a held notice (n of a batch) once corrected; the release is audited with the note.
+
+    A notice with a verified record returns to 確認済; one whose record could not be read returns to 未着,
+    to be read or typed twice from the corrected notice.
+
+    \b
+    Example:
+      paperlink release B20261126-7K3Q 5 --note "office code corrected"
+    """
+    from paperlink.holding import NotHeld
+    from paperlink.holding import release as release_notice
+    from paperlink.labels import STATE_LABELS
+    from paperlink.ledger import Ledger, store
+
+    with Ledger(ctx.home.ensure().ledger) as ledger:
+        row = store.notice_at(ledger, batch_id, seq)
+        if row is None:
+            raise NotHeld("hold_not_found", pk=f"{batch_id} {seq}")
+        released = release_notice(ledger, row.id, clerk, note)
+    click.echo(f"{batch_id} {seq}: released ({released.state.value} / {STATE_LABELS[released.state]})")
+
+
+@main.command()
+@click.option("--municipality", help="The office's 全国地方公共団体コード (asked for when not given).")
+@_clerk_option
+@pass_context
+def setup(ctx: Context, municipality: str | None, clerk: str) -> None:
+    """Set up this office: its municipality code, against which every notice that comes in is checked.
+
+    Notices addressed to another municipality are held with that reason, never imported or dropped.
+
+    \b
+    Example:
+      paperlink setup --municipality 131016
+    """
+    from paperlink.ledger import Ledger
+    from paperlink.office import office_code, set_office
+
+    with Ledger(ctx.home.ensure().ledger) as ledger:
+        if municipality is None:
+            municipality = str(click.prompt("this office's municipality code (全国地方公共団体コード, 6 digits)",
+                                            default=office_code(ledger) or None, err=True))
+        code = set_office(ledger, municipality, clerk)
+    click.echo(f"office municipality code: {code}")
+
+
 @main.command("export")
 @click.option("--batch", "batch_ids", multiple=True, help="A batch to export (repeat; default: every batch whose "
               "notices are all verified and that was not exported yet).")
@@ -907,6 +1145,7 @@ def export_command(ctx: Context, batch_ids: tuple[str, ...], output: Path, as_cs
     with Ledger(ctx.home.ensure().ledger) as ledger:
         result = export(ledger, list(batch_ids) or None, output, fmt, clerk, trusted=KeyStore(ctx.home).trusted())
     click.echo(f"exported {result.count} notice(s) of {', '.join(result.batch_ids)} to {output}")
+    _report_held(result.held, "not exported; see `paperlink status`")
 
 
 def _check_decoders(required: bool) -> None:
@@ -957,7 +1196,12 @@ def serve(ctx: Context, port: int) -> None:
     Example:
       paperlink serve --port 8765
     """
-    _serve(ctx.home.ensure(), port)
+    from paperlink.ledger import Ledger
+
+    home = ctx.home.ensure()
+    with Ledger(home.ledger) as ledger:
+        _ask_office(ledger, getpass.getuser())
+    _serve(home, port)
 
 
 @main.command()

@@ -104,8 +104,8 @@ def decode_csv(data: bytes) -> str:
         return data.decode("cp932")
 
 
-def parse_csv(data: bytes, name: str) -> list[Notice]:
-    """Parse CSV bytes into notices; raise DataFileError listing every problem."""
+def parse_csv(data: bytes, name: str, col: Collector | None = None) -> list[Notice]:
+    """Parse CSV bytes into notices; raise DataFileError listing every problem (`col`: as for `parse_jsonl`)."""
     if not data.strip():
         raise DataFileError([problem(name, 1, "(file)", "empty_file")])
     try:
@@ -115,7 +115,7 @@ def parse_csv(data: bytes, name: str) -> list[Notice]:
         offset = exc.start + (3 if bom else 0)   # counted from the start of the file, the BOM included
         raise DataFileError([problem(name, 0, "(file)", "encoding_csv_bom" if bom else "encoding_csv",
                                      byte=f"0x{data[offset]:02X}", offset=offset)]) from None
-    col = Collector(name)
+    col = col if col is not None else Collector(name)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         head = next(reader, None)
@@ -135,6 +135,7 @@ def parse_csv(data: bytes, name: str) -> list[Notice]:
                 continue
             if len(row) != len(head):
                 col.problems.append(problem(name, line, "(line)", "csv_row_length", actual=len(row), expected=len(head)))
+                col.seen(line)
                 continue
             cells = dict(zip(head, (restore(cell) for cell in row), strict=True))
             raw: dict[str, object] = {k: v for k, v in cells.items() if not k.startswith("before_")}

@@ -30,10 +30,19 @@ class Collector:
         self.records = 0
         self.records_with_problems = 0
         self._first_line: dict[str, int] = {}
+        self.lines: dict[int, object] = {}
+        """Every record line seen (line → the raw record; None for a line that was not even JSON or CSV)."""
+        self.notice_lines: dict[str, int] = {}
+        """The line of each notice read."""
+
+    def seen(self, line: int) -> None:
+        """Note a record line that could not be read as a record (held on its own when reading leniently)."""
+        self.lines.setdefault(line, None)
 
     def add(self, line: int, raw: object) -> None:
         """Validate the raw record read at `line`; keep its notice, or its problems."""
         self.records += 1
+        self.lines[line] = raw
         try:
             notice = parse_notice(raw)
         except NoticeInvalid as exc:
@@ -46,6 +55,7 @@ class Collector:
                                          first=first))
             return
         self.notices.append(notice)
+        self.notice_lines[notice.notice_id] = line
 
     def result(self) -> list[Notice]:
         """The notices read; DataFileError listing every problem if there was any."""

@@ -47,9 +47,11 @@ def write_notices(notices: Sequence[Notice], path: str | os.PathLike[str]) -> No
     atomic_write_bytes(path, dumps_notices(notices))
 
 
-def parse_jsonl(data: bytes, name: str) -> list[Notice]:
-    """Parse a data file's bytes; raise DataFileError listing every problem (`name` is used in messages)."""
-    col = Collector(name)
+def parse_jsonl(data: bytes, name: str, col: Collector | None = None) -> list[Notice]:
+    """Parse a data file's bytes; raise DataFileError listing every problem (`name` is used in messages).
+
+    `col`: the collector to use (a caller that holds bad lines instead of refusing the file reads it after)."""
+    col = col if col is not None else Collector(name)
     if not data:
         raise DataFileError([problem(name, 1, "(file)", "empty_file")])
     offset = 0
@@ -74,11 +76,13 @@ def parse_jsonl(data: bytes, name: str) -> list[Notice]:
         except UnicodeDecodeError as exc:
             col.problems.append(problem(name, number, "(line)", "encoding", byte=f"0x{raw_line[exc.start]:02X}",
                                          offset=line_offset + exc.start))
+            col.seen(number)
             continue
         try:
             record = json.loads(text)
         except json.JSONDecodeError as exc:
             col.problems.append(problem(name, number, "(line)", "json_syntax", detail=f"{exc.msg} at column {exc.colno}"))
+            col.seen(number)
             continue
         if number == 1:
             if isinstance(record, dict) and "format" in record:

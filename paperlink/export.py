@@ -25,6 +25,7 @@ from paperlink.dataformat import dumps_notices
 from paperlink.dates import japan_time
 from paperlink.errors import ExportError, PaperlinkError
 from paperlink.failpoints import failpoint
+from paperlink.holding import Held, hold_text
 from paperlink.labels import METHOD_LABELS, STATE_LABELS
 from paperlink.ledger import VERIFIED_STATES, Ledger, NoticeState, VerificationMethod, now, store, views
 from paperlink.ledger.anchors import write_manifest
@@ -42,6 +43,8 @@ class ExportResult:
     count: int
     path: Path
     sha256: str
+    held: tuple[Held, ...] = ()
+    """Notices held out of this export (cp932 cannot carry them), each named with its reason."""
 
 
 exportable_batches = views.exportable_batches
@@ -49,17 +52,18 @@ exportable_batches = views.exportable_batches
 
 def batch_notices(ledger: Ledger, batch_id: str,
                   trusted: Mapping[bytes, Ed25519PublicKey] | None = None) -> list[Notice]:
-    """The verified notices of a batch in n/N order; ExportError naming what is not verified yet, or altered.
+    """The verified notices of a batch in n/N order (held ones left out); ExportError naming what is not verified
+    and not held yet, or what was altered (see `_checked`)."""
+    return [notice for _, notice in _batch_rows(ledger, batch_id, trusted)]
 
-    Each stored record is checked before anything is written: it must read back to itself (canonical form),
-    match its stored digest and the short hash its cover sheet's manifest listed; a notice confirmed from its
-    QR code must still have a capture whose signature verifies under `trusted` and whose record is this one.
-    """
+
+def _batch_rows(ledger: Ledger, batch_id: str, trusted: Mapping[bytes, Ed25519PublicKey] | None = None,
+                only_new: bool = False) -> list[tuple[NoticeRow, Notice]]:
     batch = store.batch(ledger, batch_id)
     if batch is None:
         raise ExportError("export_unknown_batch", batch_id=batch_id)
     rows = store.notices_of(ledger, batch_id)
-    pending = [f"{r.seq}/{batch.total}" for r in rows if r.state not in VERIFIED_STATES]
+    pending = [f"{r.seq}/{batch.total}" for r in rows if r.state not in VERIFIED_STATES and r.state is not NoticeState.HELD]
     missing = batch.total - len(rows)
     if pending or missing:
         listed = ", ".join(pending[:10]) + (" …" if len(pending) > 10 else "")
@@ -68,11 +72,15 @@ def batch_notices(ledger: Ledger, batch_id: str,
         if pending:
             raise ExportError("export_not_ready_pending", batch_id=batch_id, pending=listed)
         raise ExportError("export_not_ready_missing", batch_id=batch_id, missing=missing)
-    return [_checked(ledger, row, batch.total, trusted) for row in rows]
+    return [(r, _checked(ledger, r, batch.total, trusted)) for r in rows
+            if r.state in VERIFIED_STATES and not (only_new and r.exported_at)]
 
 
 def _checked(ledger: Ledger, row: NoticeRow, total: int,
              trusted: Mapping[bytes, Ed25519PublicKey] | None) -> Notice:
+    """A stored record checked before anything is written: it must read back to itself (canonical form), match its
+    stored digest and the short hash its cover sheet's manifest listed; a notice confirmed from its QR code must
+    still have a capture whose signature verifies under `trusted` and whose record is this one."""
     where = {"batch_id": row.batch_id, "seq": row.seq, "total": total, "notice_id": row.notice_id or "?"}
     try:
         notice = parse_notice(row.record() or {})
@@ -99,6 +107,18 @@ def _checked(ledger: Ledger, row: NoticeRow, total: int,
     return notice
 
 
+def _cp932_hold(notice: Notice) -> Held | None:
+    """The hold of a notice that cp932 cannot carry (named by item and character), or None."""
+    try:
+        dumps_csv([notice], "cp932")
+    except ExportError as exc:
+        if exc.code != "cp932_unencodable":
+            raise
+        return Held(notice.notice_id, None, "hold_cp932",
+                    {"field": exc.params["field"], "chars": f"'{exc.params['char']}' ({exc.params['codepoint']})"})
+    return None
+
+
 def render_export(notices: Sequence[Notice], fmt: str) -> bytes:
     """The file's bytes in one of FORMATS."""
     if fmt == "jsonl":
@@ -114,13 +134,24 @@ def export(ledger: Ledger, batch_ids: Sequence[str] | None, path: str | os.PathL
            clerk: str, trusted: Mapping[bytes, Ed25519PublicKey] | None = None) -> ExportResult:
     """Write the notices of the named batches (None: every exportable batch) to `path` and record it.
 
-    Every record is checked first (`batch_notices`; signatures too when `trusted` is given): one that was
-    altered in the ledger stops the export before anything is written.
-    """
+    Named batches are written with every verified notice; with none named, only notices not exported before.
+    Every record is checked first (`_checked`; signatures too when `trusted` is given): one that was altered in
+    the ledger stops the export before anything is written. Held notices are left out (they do not stop their
+    batch). For cp932, a notice with a character cp932 lacks is held with that reason – named in the result – and
+    the rest is written."""
     chosen = list(batch_ids) if batch_ids else exportable_batches(ledger)
     if not chosen:
         raise ExportError("export_nothing")
-    notices = [n for batch_id in chosen for n in batch_notices(ledger, batch_id, trusted)]
+    rows = [row for batch_id in chosen for row in _batch_rows(ledger, batch_id, trusted, only_new=not batch_ids)]
+    held: list[tuple[NoticeRow, Held]] = []
+    if fmt == "csv-cp932":
+        held = [(row, hold) for row, notice in rows if (hold := _cp932_hold(notice)) is not None]
+        rows = [(row, notice) for row, notice in rows if row.id not in {r.id for r, _ in held}]
+    if not rows:
+        with ledger.transaction():
+            _hold(ledger, held, clerk)
+        raise ExportError("export_nothing")
+    notices = [notice for _, notice in rows]
     data = render_export(notices, fmt)
     target = Path(path)
     atomic_write_bytes(target, data)
@@ -129,15 +160,24 @@ def export(ledger: Ledger, batch_ids: Sequence[str] | None, path: str | os.PathL
     with ledger.transaction():
         for batch_id in chosen:
             store.add_export(ledger, batch_id, fmt, target.name, digest, clerk)
+        store.mark_exported(ledger, [row.id for row, _ in rows])
+        _hold(ledger, held, clerk)
         failpoint("export.in-transaction")
         ledger.audit(clerk, "export.written", ",".join(chosen), format=fmt, file=target.name, sha256=digest,
-                     count=len(notices))
+                     count=len(notices), held=[h.notice_id for _, h in held])
     facts: dict[str, Any] = {"file": target.name, "format": fmt, "sha256": digest, "count": len(notices),
                              "batches": chosen}
     if ledger.anchors is not None:
         facts["audit_anchor"] = ledger.anchor("export", target.name).as_dict()
     write_manifest(target, facts)
-    return ExportResult(tuple(chosen), len(notices), target, digest)
+    return ExportResult(tuple(chosen), len(notices), target, digest, tuple(h for _, h in held))
+
+
+def _hold(ledger: Ledger, held: Sequence[tuple[NoticeRow, Held]], clerk: str) -> None:
+    for row, hold in held:
+        store.hold_existing(ledger, row.id, hold.code, hold.params, clerk)
+        ledger.audit(clerk, "notice.held", f"{row.batch_id}/{row.seq}", notice_id=row.notice_id, code=hold.code,
+                     **hold.params)
 
 
 @dataclass(frozen=True)
@@ -170,10 +210,13 @@ def report_rows(ledger: Ledger, batch_ids: Sequence[str]) -> list[ReportRow]:
         for line in lines:
             record = line.notice.record() or {}
             event = events.get(record.get("event", ""))
+            hold = store.open_hold(ledger, line.notice.id) if line.notice.state is NoticeState.HELD else None
+            method = METHOD_LABELS[line.method] if line.method else ""
+            if hold is not None:
+                method = f"保留: {hold_text(hold.reason_code, hold.params, 'ja')}"
             out.append(ReportRow(batch_id, line.notice.seq, line.total, line.notice.notice_id or "",
                                  record.get("name", ""), event.label if event else "", line.notice.state,
-                                 METHOD_LABELS[line.method] if line.method else "", line.entered_by or "",
-                                 line.verified_by or "", japan_time(line.verified_at)))
+                                 method, line.entered_by or "", line.verified_by or "", japan_time(line.verified_at)))
     return out
 
 
@@ -194,7 +237,7 @@ def processing_report(ledger: Ledger, batch_ids: Sequence[str], printed_at: str 
     small = ParagraphStyle("s", fontName=font, fontSize=8.5, leading=11)
     head = ["バッチ", "連番", "通知番号", "氏名", "事由", "状態", "取込方法", "入力", "確認・審査", "日時"]
     data = [head] + [[r.batch_id, f"{r.seq}/{r.total}", r.notice_id, Paragraph(r.name, small), r.event,
-                      STATE_LABELS[r.state], r.method, r.entered_by, r.verified_by, r.verified_at]
+                      STATE_LABELS[r.state], Paragraph(r.method, small), r.entered_by, r.verified_by, r.verified_at]
                      for r in rows]
     table = Table(data, repeatRows=1, colWidths=[30 * mm, 14 * mm, 34 * mm, 52 * mm, 36 * mm, 16 * mm, 18 * mm,
                                                  20 * mm, 20 * mm, 27 * mm])
@@ -207,9 +250,10 @@ def processing_report(ledger: Ledger, batch_ids: Sequence[str], printed_at: str 
                             topMargin=12 * mm, bottomMargin=12 * mm, title="処理結果一覧", author="paperlink",
                             invariant=1)
     done = sum(1 for r in rows if r.state in VERIFIED_STATES)
+    held = sum(1 for r in rows if r.state is NoticeState.HELD)
     story = [Paragraph("処理結果一覧（取扱注意・個人情報）", title),
              Paragraph(f"作成日時 {printed_at or japan_time(now())}　対象バッチ {', '.join(batch_ids)}　"
-                       f"件数 {len(rows)} 件（うち処理済 {done} 件）", small)]
+                       f"件数 {len(rows)} 件（うち処理済 {done} 件、保留 {held} 件）", small)]
     if ledger.anchors is not None:  # pins the audit log as it stands: `paperlink audit verify` checks against it
         anchor = ledger.anchor("report", ",".join(batch_ids))
         story.append(Paragraph(f"監査ログ {anchor.count} 件　先頭ハッシュ {anchor.head}<br/>"

@@ -106,3 +106,252 @@ def missing_glyphs(text: str) -> list[str]:
     """The characters of `text` the registered Japanese font cannot draw (spaces and controls aside)."""
     face = pdfmetrics.getFont(japanese_font()).face
     return [ch for ch in dict.fromkeys(text) if not ch.isspace() and ord(ch) not in face.charToGlyph]
+
+
+# -- a second font for what the first lacks: characters outside it and Ideographic Variation Sequences ------
+
+FALLBACK_ENV_VAR = "PAPERLINK_FALLBACK_FONT"
+FALLBACK_FONT_NAME = "PaperlinkMincho"
+_FALLBACK_FONTS: tuple[str, ...] = (
+    "/usr/share/fonts/truetype/ipamj/ipamjm.ttf",  # IPAmj明朝 (Debian's fonts-ipamj-mincho): 58,000+ glyphs, IVS
+    "/usr/share/fonts/opentype/ipamj/ipamjm.ttf",
+)
+WORKING_FONTS = "IPAex Gothic (fonts-ipaexfont-gothic) and IPAmj明朝 (fonts-ipamj-mincho)"
+"""What the messages name as fonts that work."""
+
+_PUA_BASE = 0xF0000
+"""Code points of Supplementary Private Use Area-A stand in, inside the embedded font subset only, for the
+glyph a variation sequence selects (reportlab maps characters, not sequences, to glyphs)."""
+
+
+def is_variation_selector(ch: str) -> bool:
+    """U+FE00–FE0F (standardized) or U+E0100–E01EF (ideographic variation selectors)."""
+    code = ord(ch)
+    return 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
+
+
+def variation_glyphs(face: object) -> dict[tuple[int, int], int]:
+    """The glyph of every non-default variation sequence in a TrueType font's cmap subtable format 14.
+
+    (base, selector) → glyph id. Default sequences (the base glyph itself) are not listed: they draw as the base.
+    """
+    data: bytes = face._ttf_data  # type: ignore[attr-defined]
+    cmap = int(face.table["cmap"]["offset"])  # type: ignore[attr-defined]
+
+    def u16(at: int) -> int:
+        return int.from_bytes(data[at:at + 2], "big")
+
+    def u24(at: int) -> int:
+        return int.from_bytes(data[at:at + 3], "big")
+
+    def u32(at: int) -> int:
+        return int.from_bytes(data[at:at + 4], "big")
+
+    found: dict[tuple[int, int], int] = {}
+    for i in range(u16(cmap + 2)):
+        record = cmap + 4 + 8 * i
+        sub = cmap + u32(record + 4)
+        if u16(record) != 0 or u16(record + 2) != 5 or u16(sub) != 14:
+            continue
+        for j in range(u32(sub + 6)):
+            selector_record = sub + 10 + 11 * j
+            selector, non_default = u24(selector_record), u32(selector_record + 7)
+            if not non_default:
+                continue
+            table = sub + non_default
+            for k in range(u32(table)):
+                mapping = table + 4 + 5 * k
+                found[(u24(mapping), selector)] = u16(mapping + 3)
+    return found
+
+
+@dataclass
+class _Face:
+    """A registered font, its variation sequences (selected glyphs and default ones) and the stand-ins so far."""
+
+    name: str
+    face: object
+    sequences: dict[tuple[int, int], int]
+    defaults: set[tuple[int, int]]
+    stand_ins: dict[tuple[int, int], str]
+
+    @classmethod
+    def of(cls, name: str) -> _Face:
+        face = pdfmetrics.getFont(name).face
+        return cls(name, face, variation_glyphs(face), default_sequences(face), {})
+
+    def has(self, ch: str) -> bool:
+        """Whether the font draws this character (never a private code point: those are our stand-ins)."""
+        return ord(ch) < _PUA_BASE and ord(ch) in self.face.charToGlyph  # type: ignore[attr-defined]
+
+
+_faces: dict[str, _Face | None] = {}
+
+
+def _main_face() -> _Face:
+    if FONT_NAME not in _faces:
+        _faces[FONT_NAME] = _Face.of(japanese_font())
+    found = _faces[FONT_NAME]
+    assert found is not None
+    return found
+
+
+def fallback_font(env: dict[str, str] | None = None) -> _Face | None:
+    """The fallback font (IPAmj明朝, or $PAPERLINK_FALLBACK_FONT), registered once; None when there is none."""
+    if FALLBACK_FONT_NAME in _faces:
+        return _faces[FALLBACK_FONT_NAME]
+    environ = os.environ if env is None else env
+    paths = ([environ[FALLBACK_ENV_VAR]] if environ.get(FALLBACK_ENV_VAR) else []) + list(_FALLBACK_FONTS)
+    state = None
+    for path in paths:
+        if not Path(path).is_file():
+            continue
+        try:
+            pdfmetrics.registerFont(TTFont(FALLBACK_FONT_NAME, path))
+        except (TTFError, OSError):
+            continue
+        state = _Face.of(FALLBACK_FONT_NAME)
+        break
+    _faces[FALLBACK_FONT_NAME] = state
+    return state
+
+
+def _stand_in(font: _Face, base: int, selector: int) -> str | None:
+    """A private code point drawn with the glyph of (base, selector) in `font`, or None if it has none."""
+    key = (base, selector)
+    if key in font.stand_ins:
+        return font.stand_ins[key]
+    glyph = font.sequences.get(key)
+    if glyph is None:
+        return None
+    code = _PUA_BASE + sum(len(f.stand_ins) for f in _faces.values() if f is not None)
+    face = font.face
+    face.charToGlyph[code] = glyph  # type: ignore[attr-defined]
+    advance = face.hmetrics[min(glyph, len(face.hmetrics) - 1)][0]  # type: ignore[attr-defined]
+    face.charWidths[code] = advance * 1000.0 / face.unitsPerEm  # type: ignore[attr-defined]
+    font.stand_ins[key] = chr(code)
+    return font.stand_ins[key]
+
+
+@dataclass(frozen=True)
+class Run:
+    """A piece of text to draw in one font; `marked` when it stands for something it cannot show exactly."""
+
+    text: str
+    font: str
+    marked: bool = False
+
+
+def identifier(sequence: str) -> str:
+    """A character or variation sequence as code points, e.g. U+845B U+E0100."""
+    return " ".join(f"U+{ord(ch):04X}" for ch in sequence)
+
+
+def _clusters(text: str) -> list[str]:
+    """The text split into characters, each with the variation selectors that follow it."""
+    out: list[str] = []
+    for ch in text:
+        if out and is_variation_selector(ch):
+            out[-1] += ch
+        else:
+            out.append(ch)
+    return out
+
+
+def runs(text: str) -> list[Run]:
+    """How to draw `text` visibly correct.
+
+    Each character in the first font that has it (the main font, then the fallback font); a variation sequence
+    with the glyph it selects in the first font whose cmap lists it (drawn through a private stand-in code point
+    of that font's subset); where no font has the sequence, the base character followed by a marked
+    `[異体字 U+… U+…]` naming it – never a silent wrong glyph. A character no font has is one marked run
+    `〓[U+…]`: printing holds such a notice before it gets here (`unprintable`)."""
+    faces = [f for f in (_main_face(), fallback_font()) if f is not None]
+    out: list[Run] = []
+
+    def add(piece: str, font: str, marked: bool = False) -> None:
+        if out and out[-1].font == font and not marked and not out[-1].marked:
+            out[-1] = Run(out[-1].text + piece, font)
+        else:
+            out.append(Run(piece, font, marked))
+
+    for cluster in _clusters(text):
+        base, selectors = cluster[0], cluster[1:]
+        drawn = next((f.name for f in faces if base.isspace() or f.has(base)), None)
+        if selectors:
+            key = (ord(base), ord(selectors[0]))
+            found = None
+            for face in faces if len(selectors) == 1 else ():
+                stand_in = _stand_in(face, *key)
+                if stand_in is not None:
+                    found = (stand_in, face.name)
+                    break
+                if key in face.defaults and face.has(base):
+                    found = (base, face.name)
+                    break
+            if found is not None:
+                add(*found)
+                continue
+            add(base if drawn else "〓", drawn or FONT_NAME)
+            add(f"[異体字 {identifier(cluster)}]", FONT_NAME, marked=True)
+            continue
+        if drawn:
+            add(base, drawn)
+        else:
+            add(f"〓[{identifier(base)}]", FONT_NAME, marked=True)
+    return out
+
+
+def default_sequences(face: object) -> set[tuple[int, int]]:
+    """The default variation sequences of a font's cmap format 14 (drawn as the base glyph)."""
+    data: bytes = face._ttf_data  # type: ignore[attr-defined]
+    cmap = int(face.table["cmap"]["offset"])  # type: ignore[attr-defined]
+
+    def u16(at: int) -> int:
+        return int.from_bytes(data[at:at + 2], "big")
+
+    def u24(at: int) -> int:
+        return int.from_bytes(data[at:at + 3], "big")
+
+    def u32(at: int) -> int:
+        return int.from_bytes(data[at:at + 4], "big")
+
+    found: set[tuple[int, int]] = set()
+    for i in range(u16(cmap + 2)):
+        record = cmap + 4 + 8 * i
+        sub = cmap + u32(record + 4)
+        if u16(record) != 0 or u16(record + 2) != 5 or u16(sub) != 14:
+            continue
+        for j in range(u32(sub + 6)):
+            selector_record = sub + 10 + 11 * j
+            selector, default = u24(selector_record), u32(selector_record + 3)
+            if not default:
+                continue
+            table = sub + default
+            for k in range(u32(table)):
+                start, extra = u24(table + 4 + 4 * k), data[table + 4 + 4 * k + 3]
+                found.update((code, selector) for code in range(start, start + extra + 1))
+    return found
+
+
+def unprintable(text: str) -> list[str]:
+    """The characters of `text` that neither the main nor the fallback font can draw (a notice holding one is
+    held at printing, with this list as its reason). Variation sequences are never unprintable: their base
+    character prints with a marker when the selected glyph is not available."""
+    return [run.text for run in runs(text) if run.marked and run.text.startswith("〓")]
+
+
+def markup(text: str) -> str:
+    """`text` as reportlab paragraph markup drawn by `runs` (escaped; fallback runs in their font tag)."""
+    from xml.sax.saxutils import escape
+
+    parts = []
+    for run in runs(text):
+        if run.font == FONT_NAME and not run.marked:
+            parts.append(escape(run.text))
+        elif run.marked:
+            parts.append(f'<font size="-2">{escape(run.text)}</font>' if not run.text.startswith("〓")
+                         else escape(run.text))
+        else:
+            parts.append(f'<font name="{run.font}">{escape(run.text)}</font>')
+    return "".join(parts)

@@ -22,6 +22,7 @@ EMPTY = "―"
 STATE_LABELS: dict[NoticeState, str] = {
     NoticeState.MISSING: "未着", NoticeState.DECODED: "読取済", NoticeState.CONFIRMED: "確認済",
     NoticeState.FIRST_ENTRY: "一次入力済", NoticeState.MISMATCH: "不一致", NoticeState.DONE: "完了",
+    NoticeState.HELD: "保留",
 }
 """Each notice state as the clerk calls it."""
 
@@ -31,6 +32,7 @@ STATE_ORDER: tuple[NoticeState, ...] = tuple(NoticeState)
 NEXT_ACTION: dict[NoticeState, str] = {
     NoticeState.MISSING: "手入力", NoticeState.DECODED: "確認する", NoticeState.CONFIRMED: "表示",
     NoticeState.FIRST_ENTRY: "二回目の入力", NoticeState.MISMATCH: "不一致を解消", NoticeState.DONE: "表示",
+    NoticeState.HELD: "保留の理由",
 }
 """What a clerk does next with a notice in each state (the board's links)."""
 
@@ -74,11 +76,18 @@ def display_value(key: str, value: Value | None) -> str:
 
 
 def field_label(spec: FieldSpec, notice: Notice) -> str:
-    """An item's label for one notice (the period item takes its category's name, e.g. 上陸期間)."""
-    if spec.key == "period_of_stay":
-        category = tables().categories.get(notice.category)
-        if category is not None and category.period_label:
-            return category.period_label
+    """An item's label for one notice: the period item takes its category's name (上陸期間, 仮滞在期間), and so does
+    its end date (上陸期間の満了の日); the card number is named after the card (在留カード番号, 特別永住者証明書番号)."""
+    category = tables().categories.get(notice.category)
+    period = category.period_label if category is not None else None
+    if spec.key == "period_of_stay" and period:
+        return period
+    if spec.key == "expiry_date" and period and period != "在留期間":
+        return f"{period}の満了の日"
+    if spec.key == "card_number" and notice.card_kind:
+        kind = tables().card_kinds.get(notice.card_kind)
+        if kind is not None:
+            return f"{kind.label}番号"
     return spec.label
 
 

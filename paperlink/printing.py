@@ -20,6 +20,7 @@ from paperlink.checkcodes import field_checks, record_check_code
 from paperlink.codetables import tables
 from paperlink.decode import decode
 from paperlink.errors import PaperlinkError
+from paperlink.holding import Held, HeldRead, hold_unprintable
 from paperlink.keys import key_id
 from paperlink.notice import Notice
 from paperlink.pages import rasterise_pdf
@@ -64,21 +65,32 @@ def sheet_specs(notices: Sequence[Notice], batch_id: str, private: Ed25519Privat
     return specs
 
 
-def cover_spec(notices: Sequence[Notice], batch_id: str, printed_on: dt.date, private: Ed25519PrivateKey) -> CoverSpec:
-    """The batch cover: every notice listed, and the signed manifest QR texts."""
+def cover_spec(notices: Sequence[Notice], batch_id: str, printed_on: dt.date, private: Ed25519PrivateKey,
+               held: Sequence[Held] = ()) -> CoverSpec:
+    """The batch cover: every notice listed, the signed manifest QR texts, and the notices held back."""
     events = tables().events
     rows = tuple((seq, n.notice_id, events[n.event].label, n.name) for seq, n in enumerate(notices, start=1))
     numbered = list(enumerate(notices, start=1))
     municipality = notices[0].municipality_code if notices else ""
     texts = manifest_texts(batch_id, numbered, len(notices), private, per_part=MANIFEST_ROWS_PER_PAGE)
     return CoverSpec(batch_id=batch_id, municipality_code=municipality, printed_on=printed_on, rows=rows,
-                     manifest_qr_texts=tuple(texts), rows_per_part=MANIFEST_ROWS_PER_PAGE)
+                     manifest_qr_texts=tuple(texts), rows_per_part=MANIFEST_ROWS_PER_PAGE,
+                     held=tuple((h.label, h.message_ja) for h in held))
+
+
+def prepare_batch(notices: Sequence[Notice], held: Sequence[Held] = ()) -> HeldRead:
+    """The notices that can be printed, and those held: `held` (from reading the file) plus every notice with a
+    character no print font has. One bad notice holds that notice; the rest of the batch prints."""
+    printable = hold_unprintable(notices)
+    return HeldRead(printable.notices, [*held, *printable.held])
 
 
 def print_batch(notices: Sequence[Notice], private: Ed25519PrivateKey, *, batch_id: str | None = None,
                 printed_on: dt.date | None = None, only: Sequence[str] | None = None, layout: Layout | None = None,
-                progress: Callable[[int], None] | None = None) -> PrintResult:
-    """Render and self-test a batch; SelfTestFailed or UnknownNoticeId instead of a bad PDF."""
+                progress: Callable[[int], None] | None = None, held: Sequence[Held] = ()) -> PrintResult:
+    """Render and self-test a batch; SelfTestFailed or UnknownNoticeId instead of a bad PDF.
+
+    `notices` are those to print (see `prepare_batch`); `held` are listed on the cover as held, not printed."""
     printed_on = printed_on or dt.date.today()
     batch_id = batch_id or new_batch_id(printed_on)
     wanted = None
@@ -88,7 +100,7 @@ def print_batch(notices: Sequence[Notice], private: Ed25519PrivateKey, *, batch_
         if missing:
             raise UnknownNoticeId("print_unknown_ids", ids=", ".join(missing))
     specs = sheet_specs(notices, batch_id, private, wanted)
-    cover = None if wanted is not None else cover_spec(notices, batch_id, printed_on, private)
+    cover = None if wanted is not None else cover_spec(notices, batch_id, printed_on, private, held)
     pdf = render_pdf(cover, specs, layout or Layout())
     self_test(pdf, cover, specs, {key_id(private.public_key()): private.public_key()}, progress)
     return PrintResult(pdf, batch_id, tuple(specs), cover)

@@ -21,9 +21,10 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from paperlink.atomicfile import atomic_write_bytes, free_name, move_into
-from paperlink.dataformat import dumps_notices, parse_jsonl
+from paperlink.dataformat import dumps_notices
 from paperlink.errors import DataFileError
 from paperlink.failpoints import failpoint
+from paperlink.holding import Held, by_position, held_list, parse_holding
 from paperlink.ledger import Ledger, Transport
 from paperlink.notice import Notice
 from paperlink.payload import new_batch_id
@@ -55,15 +56,19 @@ SENT_ACTION = "line.sent"
 
 
 def send_batch(ledger: Ledger, notices: Sequence[Notice], folder: str | os.PathLike[str], private: Ed25519PrivateKey,
-               batch_id: str | None, clerk: str) -> Manifest:
-    """Deliver a batch into the shared folder (`send`) and audit it as `clerk`, as `bundle.write_bundle` does.
+               batch_id: str | None, clerk: str, held: Sequence[Held] = ()) -> Manifest:
+    """Deliver a batch into the shared folder (`send`), record it in the outbox (with the notices `held` back) and
+    audit it as `clerk`, in one transaction, as `bundle.write_bundle` does.
 
     TransportError (no such folder, the batch is there already) or OSError before anything is recorded.
     """
+    from paperlink.outbox import record_rows
+
     manifest = send(notices, folder, private, batch_id)
     with ledger.transaction():
+        record_rows(ledger, manifest.batch_id, Transport.LINE, notices, held, clerk)
         ledger.audit(clerk, SENT_ACTION, manifest.batch_id, count=manifest.count, folder=str(Path(folder)),
-                     sha256=manifest.sha256)
+                     sha256=manifest.sha256, held=held_list(held))
     return manifest
 
 
@@ -76,6 +81,8 @@ class Received:
     batch_id: str | None = None
     count: int = 0
     reason: str | None = None
+    held: tuple[tuple[int, Held], ...] = ()
+    """(n, hold) of each notice of the batch held on import."""
 
 
 @dataclass
@@ -124,9 +131,10 @@ class Receiver:
                 raise TransportError("folder_data_missing", name=name, file_name=manifest.file_name)
             data = data_path.read_bytes()
             manifest.check_data(data, manifest.file_name)
-            notices = parse_jsonl(data, manifest.file_name)
+            read = parse_holding(data, manifest.file_name)
             failpoint("line.before-import")
-            result = import_batch(self.ledger, manifest, notices, Transport.LINE, self.actor)
+            result = import_batch(self.ledger, manifest, read.notices, Transport.LINE, self.actor,
+                                  held=by_position(read))
             failpoint("line.after-import")
         except (TransportError, DataFileError) as exc:
             reason = str(exc) if isinstance(exc, TransportError) else "; ".join(str(p) for p in exc.problems[:20])
@@ -135,7 +143,7 @@ class Receiver:
         self._move([self.folder / manifest.file_name], "done")
         failpoint("line.between-moves")
         self._move([manifest_path], "done")
-        return Received(name, result.outcome, result.batch_id, result.count)
+        return Received(name, result.outcome, result.batch_id, result.count, held=result.held)
 
     def _already_done(self, manifest: Manifest) -> bool:
         return already_imported(self.ledger, manifest) and (self.folder / "done" / manifest.file_name).exists()

@@ -26,7 +26,14 @@ from reportlab.platypus import Paragraph, Table, TableStyle  # type: ignore[impo
 
 from paperlink.errors import PaperlinkError
 from paperlink.fields import BEFORE_KEYS, FIELDS
-from paperlink.fonts import ENV_VAR, UnprintableCharacter, japanese_font, missing_glyphs
+from paperlink.fonts import (
+    WORKING_FONTS,
+    UnprintableCharacter,
+    is_variation_selector,
+    japanese_font,
+    markup,
+    unprintable,
+)
 from paperlink.labels import date_text, display_value, field_label
 from paperlink.notice import Notice
 
@@ -84,6 +91,8 @@ class CoverSpec:
     manifest_qr_texts: tuple[str, ...]
     rows_per_part: int | None = None
     """Rows listed by each manifest text (in order); each part gets a cover page of its own. None: one part."""
+    held: tuple[tuple[str, str], ...] = ()
+    """Notices of the file held back, not printed: (notice id or line, the reason in Japanese), listed last."""
 
     def parts(self) -> list[tuple[tuple[tuple[int, str, str, str], ...], tuple[str, ...]]]:
         """(rows, manifest texts) for each cover part: one page head with its QR, then its rows."""
@@ -273,7 +282,63 @@ def _para(text: str, font: str, size: float, width: float, align: int = 0) -> Pa
     """A wrapping cell: word wrap for ASCII text whose words fit, character wrap (CJK) otherwise."""
     words = text.split(" ")
     cjk = not text.isascii() or any(stringWidth(w, font, size) > width - 8 for w in words)
-    return Paragraph(escape(text), _style(font, size, cjk, align))
+    return Paragraph(markup(text) if not text.isascii() else escape(text), _style(font, size, cjk, align))
+
+
+NAME_KEYS = frozenset({"name", "name_kanji"})
+BREAK_MARK = "⇒"
+"""Ends a line of a name that continues on the next line (the break is no part of the name)."""
+SHEET_ORDER: tuple[str, ...] = (
+    "notice_id", "notice_date", "event_date", "municipality_code", "event",
+    # then the items in the order of the 住民票 (住基法 第7条 then 第30条の45): 氏名, 出生の年月日, 男女の別, 住所,
+    # 国籍等, the 区分 and its items (在留資格, 在留期間, 在留期間の満了の日, 在留カード等の番号), 備考 last
+    "name", "name_kanji", "birth_date", "sex", "address", "nationality", "category", "status", "period_of_stay",
+    "expiry_date", "card_kind", "card_number", "remarks")
+"""The order of the items on a sheet; an item not named here follows at the end."""
+
+
+def ordered_fields() -> list[Any]:
+    """The item specs in the order a sheet prints them (`SHEET_ORDER`)."""
+    rank = {key: i for i, key in enumerate(SHEET_ORDER)}
+    return sorted(FIELDS, key=lambda f: rank.get(f.key, len(rank)))
+
+
+def _name_lines(text: str, font: str, size: float, width: float) -> list[str]:
+    """A name split into lines that fit `width` with room for the break mark: at spaces for roman letters (a word
+    longer than a line is split too), anywhere for 漢字 (a variation selector stays with its character)."""
+    if stringWidth(text, font, size) <= width - 8:
+        return [text]
+    room = width - stringWidth(f" {BREAK_MARK}", font, size) - 8
+    tokens: list[str] = []
+    for ch in text:
+        if tokens and (is_variation_selector(ch) or (text.isascii() and ch != " " and tokens[-1][-1] != " ")):
+            tokens[-1] += ch
+        else:
+            tokens.append(ch)
+    lines = [""]
+    for token in tokens:
+        if lines[-1] and stringWidth((lines[-1] + token).rstrip(), font, size) > room:
+            lines.append("")
+        if stringWidth(token, font, size) > room:  # one very long word: split it by characters
+            for ch in token:
+                if lines[-1] and stringWidth(lines[-1] + ch, font, size) > room:
+                    lines.append("")
+                lines[-1] += ch
+            continue
+        lines[-1] += token.lstrip() if not lines[-1] else token
+    return [line.rstrip() for line in lines if line.strip()] or [text]
+
+
+def _name_para(text: str, font: str, size: float, width: float) -> Paragraph:
+    """A name cell: where it is broken across lines, each line but the last ends with a visible ⇒."""
+    lines = _name_lines(text, font, size, width)
+    if len(lines) == 1:
+        return _para(text, font, size, width)
+    mark = f' <font color="#444444">{BREAK_MARK}</font><br/>'
+    body = mark.join(markup(line) if not line.isascii() else escape(line) for line in lines)
+    para = Paragraph(body, _style(font, size, True))
+    para.broken_name = True
+    return para
 
 
 def _sheet_rows(spec: SheetSpec, font: str, size: float) -> tuple[list[list[Any]], list[int]]:
@@ -283,11 +348,12 @@ def _sheet_rows(spec: SheetSpec, font: str, size: float) -> tuple[list[list[Any]
     value_w, before_w = SHEET_COLUMNS[1], SHEET_COLUMNS[2]
     rows: list[list[Any]] = [[_para(h, font, size, 99 * mm, 1) for h in ("項目", "内容", "変更前", "検")]]
     changed: list[int] = []
-    for field in FIELDS:
+    for field in ordered_fields():
         key = field.key
         spans = key not in BEFORE_KEYS
-        value = _para(display_value(key, notice.get(key)), font, size, value_w + (before_w if spans else 0))
-        old = _para(display_value(key, before[key]), font, size, before_w) if key in before else ""
+        cell = _name_para if key in NAME_KEYS else _para
+        value = cell(display_value(key, notice.get(key)), font, size, value_w + (before_w if spans else 0))
+        old = cell(display_value(key, before[key]), font, size, before_w) if key in before else ""
         check = _para(spec.field_checks.get(key, ""), font, size, SHEET_COLUMNS[3], 1)
         if key in before:
             changed.append(len(rows))
@@ -309,35 +375,88 @@ def _sheet_table(spec: SheetSpec, font: str, size: float, pad: float) -> Table:
         ("LEFTPADDING", (0, 0), (-1, -1), 4),
         ("RIGHTPADDING", (0, 0), (-1, -1), 4),
     ]
-    for i, field in enumerate(FIELDS, start=1):
+    for i, field in enumerate(ordered_fields(), start=1):
         if field.key not in BEFORE_KEYS:
             commands.append(("SPAN", (1, i), (2, i)))
     commands.extend(("BACKGROUND", (0, i), (-1, i), CHANGED_BG) for i in changed)
     table = Table(rows, colWidths=SHEET_COLUMNS)
     table.setStyle(TableStyle(commands))
+    table.broken_names = any(getattr(cell, "broken_name", False) for row in rows for cell in row)
     return table
 
 
+SENDER = "法務大臣"
+"""Who sends the notice: 住民基本台帳法 第30条の50 makes it the Minister of Justice's duty (in practice issued by
+出入国在留管理庁; that delegation is not verified here, so the sheet names the statutory sender)."""
+LEGAL_BASIS = "住民基本台帳法第30条の50の規定により、下記のとおり通知します。"
+REMOVAL_MARK = "消除"
+
+
+def addressee(code: str) -> str:
+    """The 宛先 of a notice for a municipality code: 千代田区長 殿, 札幌市中央区長 殿 (from the municipality table);
+    a code the table does not know is printed as 市区町村コード … 長 殿, never guessed."""
+    from paperlink.codetables import tables
+
+    found = tables().municipalities.get(code)
+    return f"{found.head_title} 殿" if found is not None else f"市区町村コード {code} の長 殿"
+
+
+def document_number(spec: SheetSpec) -> str:
+    """The sheet's document number: its batch and n (unique, and the same on a reprint of the sheet)."""
+    return f"{spec.batch_id} 第{spec.seq}号"
+
+
+def removes_record(event: str) -> bool:
+    """Whether the event removes the 住民票 (消除) rather than correcting it (修正)."""
+    from paperlink.codetables import tables
+
+    found = tables().events.get(event)
+    return found is not None and found.register == REMOVAL_MARK
+
+
 def _sheet_header(c: Any, spec: SheetSpec, font: str) -> float:
-    """Title, 取扱注意, ids, n/N, event and dates; return the y just below the header."""
+    """The sheet as an official document: title, 取扱注意, n/N; 宛先, document number, sender and legal basis;
+    ids, event (with a 消除 mark when it removes the 住民票) and dates. Returns the y just below the header."""
     notice = spec.notice
     c.setFillColor(colors.black)
     c.setFont(font, 16)
     c.drawString(LEFT, TOP - 6 * mm, TITLE)
     mark_h = _caution_mark(c, font, RIGHT, TOP)
     _seq_box(c, spec, font, TOP - mark_h - 3 * mm)
-    lines = (("通知番号", notice.notice_id, 12.0), ("バッチ番号", spec.batch_id, 12.0),
-             ("事由", display_value("event", notice.event), 14.0))
-    y = TOP - 15 * mm
-    for label, value, size in lines:
-        _labelled(c, font, LEFT, y, label, value, size)
-        y -= 6.5 * mm
+    c.setFont(font, 13)
+    c.drawString(LEFT, TOP - 13.5 * mm, addressee(notice.municipality_code))
+    _labelled(c, font, LEFT, TOP - 19.5 * mm, "文書番号", document_number(spec), 10.0)
+    _labelled(c, font, LEFT + 75 * mm, TOP - 19.5 * mm, "発信者", SENDER, 10.0)
+    c.setFont(font, 9.5)
+    c.drawString(LEFT, TOP - 25 * mm, LEGAL_BASIS)
+    y = TOP - 31.5 * mm
+    _labelled(c, font, LEFT, y, "通知番号", notice.notice_id, 12.0)
+    _labelled(c, font, LEFT + 75 * mm, y, "バッチ番号", spec.batch_id, 11.0)
+    y -= 6.5 * mm
+    event = display_value("event", notice.event)
+    _labelled(c, font, LEFT, y, "事由", event, 14.0)
+    if removes_record(notice.event):
+        _removal_mark(c, font, LEFT + 22 * mm + stringWidth(event, font, 14.0) + 4 * mm, y)
+    y -= 6.5 * mm
     _labelled(c, font, LEFT, y, "通知日", date_text(notice.notice_date), 11.0)
     _labelled(c, font, LEFT + 90 * mm, y, "事由発生日", date_text(notice.event_date), 11.0)
     y -= 4.5 * mm
     c.setLineWidth(0.8)
     c.line(LEFT, y, RIGHT, y)
     return float(y)
+
+
+def _removal_mark(c: Any, font: str, x: float, baseline: float) -> None:
+    """A boxed, inverted 消除（住民票を消除する事由）mark: the event removes the 住民票."""
+    text = f"{REMOVAL_MARK}（住民票を消除する事由）"
+    size, pad = 11.0, 1.2 * mm
+    width = stringWidth(text, font, size) + 2 * pad
+    c.setFillColor(colors.black)
+    c.rect(x, baseline - pad, width, size + 2 * pad - 1, stroke=0, fill=1)
+    c.setFillColor(colors.white)
+    c.setFont(font, size)
+    c.drawString(x + pad, baseline + 0.5, text)
+    c.setFillColor(colors.black)
 
 
 def _labelled(c: Any, font: str, x: float, y: float, label: str, value: str, size: float) -> None:
@@ -428,12 +547,19 @@ def _fit_table(spec: SheetSpec, font: str, top: float, bottom: float) -> Table:
     raise SheetTooLarge("sheet_too_large", notice_id=spec.notice.notice_id, size=f"{FONT_STEPS[-1][0]:g}")
 
 
-def _legend(c: Any, font: str, y: float, any_changed: bool) -> None:
+def _legend(c: Any, font: str, y: float, any_changed: bool, any_broken: bool = False) -> None:
+    """What the shading, the break mark and the 検 column mean; a second line when one would not fit."""
     c.setFont(font, 7.5)
-    text = "「検」欄: 項目ごとの確認文字（手入力の照合用）"
-    if any_changed:
-        text = "網掛けの行: 今回の事由で変更された項目（右欄に変更前の値）　" + text
-    c.drawRightString(RIGHT, y, text)
+    parts = ["網掛けの行: 今回の事由で変更された項目（右欄に変更前の値）"] if any_changed else []
+    if any_broken:
+        parts.append(f"{BREAK_MARK}: 氏名が次の行に続く（改行は氏名の一部ではない）")
+    parts.append("「検」欄: 項目ごとの確認文字（手入力の照合用）")
+    text = "　".join(parts)
+    if stringWidth(text, font, 7.5) <= WIDTH:
+        c.drawRightString(RIGHT, y, text)
+        return
+    c.drawRightString(RIGHT, y, "　".join(parts[:-1]))
+    c.drawRightString(RIGHT, y - 3 * mm, parts[-1])
 
 
 def _check_glyphs(spec: SheetSpec) -> None:
@@ -442,11 +568,10 @@ def _check_glyphs(spec: SheetSpec) -> None:
     values = [(key, value) for key, value in record.items() if isinstance(value, str)]
     values += [(f"before.{key}", value) for key, value in record["before"].items() if isinstance(value, str)]
     for key, value in values:
-        missing = missing_glyphs(value)
+        missing = unprintable(value)
         if missing:
-            chars = ", ".join(f"'{ch}' (U+{ord(ch):04X})" for ch in missing)
-            raise UnprintableCharacter("sheet_unprintable_char", notice_id=spec.notice.notice_id, field=key, chars=chars,
-                                       env_var=ENV_VAR)
+            raise UnprintableCharacter("sheet_unprintable_char", notice_id=spec.notice.notice_id, field=key,
+                                       chars=", ".join(missing), fonts=WORKING_FONTS)
 
 
 def _draw_sheet(c: Any, spec: SheetSpec, layout: Layout, font: str) -> None:
@@ -456,17 +581,18 @@ def _draw_sheet(c: Any, spec: SheetSpec, layout: Layout, font: str) -> None:
     table_top = _sheet_header(Canvas(io.BytesIO(), pagesize=A4), spec, font) - 3 * mm  # measured, not drawn
     bottom = _plan_bottom(_codes(spec.qr_texts, layout))
     try:
-        table = _fit_table(spec, font, table_top, bottom.top + 7 * mm)
+        table = _fit_table(spec, font, table_top, bottom.top + 10 * mm)
     except SheetTooLarge:
         if layout.module_mm <= MIN_MODULE_MM:
             raise
         # a very long notice: the smallest module a 150-dpi scan still resolves leaves the table more room
         bottom = _plan_bottom(_codes(spec.qr_texts, Layout(MIN_MODULE_MM, layout.error)))
-        table = _fit_table(spec, font, table_top, bottom.top + 7 * mm)
+        table = _fit_table(spec, font, table_top, bottom.top + 10 * mm)
+    broken = bool(getattr(table, "broken_names", False))
     _sheet_header(c, spec, font)
     _, height = table.wrap(WIDTH, table_top - bottom.top)
     table.drawOn(c, LEFT, table_top - height)
-    _legend(c, font, table_top - height - 4 * mm, bool(spec.notice.before))
+    _legend(c, font, table_top - height - 4 * mm, bool(spec.notice.before), broken)
     _draw_band(c, bottom.band, bottom.band_x, bottom.band_y, font)
     _check_code(c, spec.check_code, font, LEFT, BOTTOM + 1.5 * mm)
     _stamp_boxes(c, font, bottom.stamps_x, bottom.stamps_y)
@@ -479,7 +605,8 @@ def _cover_total(cover: CoverSpec) -> int:
     return max([len(cover.rows), *(seq for seq, *_ in cover.rows)])
 
 
-def _cover_table(cover: CoverSpec, part_rows: Sequence[tuple[int, str, str, str]], font: str) -> Table:
+def _cover_table(cover: CoverSpec, part_rows: Sequence[tuple[int, str, str, str]], font: str,
+                 held: Sequence[tuple[str, str]] = ()) -> Table:
     size = 9.5
     total = _cover_total(cover)
     head = [_para(h, font, size, 99 * mm, 1) for h in ("連番", "通知番号", "事由", "氏名")]
@@ -488,9 +615,14 @@ def _cover_table(cover: CoverSpec, part_rows: Sequence[tuple[int, str, str, str]
         rows.append([_para(f"{seq}/{total}", font, size, COVER_COLUMNS[0], 1),
                      _para(notice_id, font, size, COVER_COLUMNS[1]),
                      _para(event, font, size, COVER_COLUMNS[2]),
-                     _para(name, font, size, COVER_COLUMNS[3])])
+                     _name_para(name, font, size, COVER_COLUMNS[3])])
+    first_held = len(rows)
+    for label, reason in held:
+        rows.append([_para("保留", font, size, COVER_COLUMNS[0], 1), _para(label, font, size, COVER_COLUMNS[1]),
+                     _para(f"印刷せず: {reason}", font, size, COVER_COLUMNS[2] + COVER_COLUMNS[3]), ""])
     table = Table(rows, colWidths=COVER_COLUMNS, repeatRows=1)
-    table.setStyle(TableStyle([
+    table.setStyle(TableStyle([*[("SPAN", (2, i), (3, i)) for i in range(first_held, len(rows))],
+                               *[("BACKGROUND", (0, i), (-1, i), CHANGED_BG) for i in range(first_held, len(rows))],
         ("FONTNAME", (0, 0), (-1, -1), font),
         ("GRID", (0, 0), (-1, -1), 0.5, GRID),
         ("BOX", (0, 0), (-1, -1), 1.0, colors.black),
@@ -524,7 +656,8 @@ _COVER_TOP_H = 16 * mm
 def _cover_info(c: Any, cover: CoverSpec, font: str, y: float) -> float:
     """Municipality, date, batch id and count; return the y below them."""
     lines = (("市区町村コード", cover.municipality_code, 12.0), ("印刷日", date_text(cover.printed_on), 12.0),
-             ("バッチ番号", cover.batch_id, 14.0), ("件数", f"{len(cover.rows)} 件", 18.0))
+             ("バッチ番号", cover.batch_id, 14.0),
+             ("件数", f"{len(cover.rows)} 件" + (f"（ほかに保留 {len(cover.held)} 件）" if cover.held else ""), 18.0))
     for label, value, size in lines:
         c.setFont(font, 9.5)
         c.drawString(LEFT, y, label)
@@ -594,7 +727,8 @@ def _cover_pages(cover: CoverSpec, layout: Layout, font: str) -> list[_CoverPage
         scratch = Canvas(io.BytesIO(), pagesize=A4)
         list_top = _cover_first(scratch, cover, layout, font, texts, title)
         rest_top = TOP - _COVER_TOP_H - 2 * mm
-        tables = _paginate(_cover_table(cover, rows, font), list_top - BOTTOM, rest_top - BOTTOM)
+        held = cover.held if index == len(parts) - 1 else ()
+        tables = _paginate(_cover_table(cover, rows, font, held), list_top - BOTTOM, rest_top - BOTTOM)
         pages += [(table, texts, title if i == 0 else f"{title}（続き）") for i, table in enumerate(tables)]
     return pages
 
@@ -649,3 +783,18 @@ def render_pdf(cover: CoverSpec | None, sheets: Sequence[SheetSpec], layout: Lay
         c.showPage()
     c.save()
     return buffer.getvalue()
+
+
+# -- for other printed documents (the receipt sheet) ----------------------------------------------------------
+
+
+def paragraph(text: str, font: str, size: float, width: float) -> Paragraph:
+    """A wrapping paragraph drawn as the sheets draw their cells (fallback fonts and markers included)."""
+    return _para(text, font, size, width)
+
+
+def draw_codes(c: Any, texts: Sequence[str], x: float, y: float, max_width: float, font: str) -> float:
+    """QR codes of `texts` in rows up to `max_width`, their band's lower-left dark corner at (x, y); the band's height."""
+    band = _band(_codes(texts, Layout()), max_width)
+    _draw_band(c, band, x - band.codes[0].quiet, y, font)
+    return band.height

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from paperlink.codetables import tables_version
 from paperlink.errors import PaperlinkError
 from paperlink.failpoints import failpoint
+from paperlink.holding import Held
 from paperlink.keys import key_id
 from paperlink.ledger import Ledger, NoticeState, Transport, VerificationMethod, now, store
 from paperlink.notice import Notice, canonical_json
@@ -151,6 +152,8 @@ class ImportResult:
     outcome: str
     batch_id: str
     count: int
+    held: tuple[tuple[int, Held], ...] = ()
+    """(n, hold) of each notice held on import (addressed elsewhere, or not readable as a notice)."""
 
 
 _METHOD_OF = {Transport.LINE: VerificationMethod.LINE, Transport.MEDIA: VerificationMethod.MEDIA}
@@ -158,11 +161,21 @@ _METHOD_OF = {Transport.LINE: VerificationMethod.LINE, Transport.MEDIA: Verifica
 
 
 def import_batch(ledger: Ledger, manifest: Manifest, notices: Sequence[Notice], transport: Transport | str,
-                 actor: str, extra: Callable[[Ledger], None] | None = None) -> ImportResult:
-    """Import a verified batch in one transaction (see the module docstring). `extra(ledger)` runs inside it."""
+                 actor: str, extra: Callable[[Ledger], None] | None = None,
+                 held: Mapping[int, Held] | None = None) -> ImportResult:
+    """Import a verified batch in one transaction (see the module docstring). `extra(ledger)` runs inside it.
+
+    `held` maps n to the hold of a record that could not be read as a notice (the notices fill the other
+    positions in order). A notice addressed to another municipality than the office's is held with that reason;
+    OfficeUnset while the office's municipality is not set up. Every held notice is in the ledger as 保留."""
+    from paperlink.office import foreign_hold, require_office
+
     how = Transport(transport)
-    if len(notices) != manifest.count:
-        raise TransportError("transport_count", name=manifest.file_name, count=len(notices), expected=manifest.count)
+    held = dict(held or {})
+    office = require_office(ledger)
+    if len(notices) + len(held) != manifest.count:
+        raise TransportError("transport_count", name=manifest.file_name, count=len(notices) + len(held),
+                             expected=manifest.count)
     with ledger.transaction():
         existing = store.batch(ledger, manifest.batch_id)
         if existing is not None:
@@ -175,15 +188,30 @@ def import_batch(ledger: Ledger, manifest: Manifest, notices: Sequence[Notice], 
         store.register_batch(ledger, manifest.batch_id, how, len(notices), manifest.key_id, actor, manifest_seen=True,
                              data_sha256=manifest.sha256)
         method = _METHOD_OF[how]
-        for seq, notice in enumerate(notices, start=1):
+        remaining = iter(notices)
+        holds = []
+        for seq in range(1, manifest.count + 1):
+            if seq in held:
+                hold = held[seq]
+                store.hold_notice(ledger, manifest.batch_id, seq, hold.code, hold.params, actor, notice_id=hold.notice_id,
+                                  raw_record=hold.raw)
+                holds.append((seq, hold))
+                continue
+            notice = next(remaining)
+            foreign = foreign_hold(notice, office)
+            if foreign is not None:
+                store.hold_notice(ledger, manifest.batch_id, seq, foreign.code, foreign.params, actor, record=notice)
+                holds.append((seq, foreign))
+                continue
             pk = store.add_notice(ledger, manifest.batch_id, seq, NoticeState.CONFIRMED, record=notice, verified=True)
             store.add_verification(ledger, pk, method, f"key:{manifest.key_id}")
         failpoint(f"{how.value}.in-transaction")
-        ledger.audit(actor, f"{how.value}.imported", manifest.batch_id, count=len(notices), sha256=manifest.sha256,
-                     key_id=manifest.key_id)
+        ledger.audit(actor, f"{how.value}.imported", manifest.batch_id, count=manifest.count - len(holds),
+                     sha256=manifest.sha256, key_id=manifest.key_id,
+                     held=[{"seq": seq, "notice_id": h.notice_id, "code": h.code} for seq, h in holds])
         if extra is not None:
             extra(ledger)
-    return ImportResult("imported", manifest.batch_id, len(notices))
+    return ImportResult("imported", manifest.batch_id, manifest.count - len(holds), tuple(holds))
 
 
 def already_imported(ledger: Ledger, manifest: Manifest) -> bool:

@@ -53,7 +53,21 @@ def trusting_home(root: Path, private: Any) -> Path:
     from paperlink.keys import KeyStore
 
     KeyStore(Home(root).ensure()).trust(write_public_key(private, root.parent / f"{root.name}.pub.pem"))
+    set_up_office(Home(root).ledger)
     return root
+
+
+OFFICE = "131016"
+"""The municipality the test offices are (the samples' default addressee, 千代田区)."""
+
+
+def set_up_office(ledger_path: Path, code: str = OFFICE) -> None:
+    """Set the office's municipality code in the ledger at `ledger_path` (an entry side that is set up)."""
+    from paperlink.intake import OFFICE_MUNICIPALITY_SETTING
+    from paperlink.ledger import Ledger
+
+    with Ledger(ledger_path) as ledger:
+        ledger.set_setting(OFFICE_MUNICIPALITY_SETTING, code, "test")
 
 
 @pytest.fixture(autouse=True)

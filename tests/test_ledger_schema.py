@@ -17,6 +17,7 @@ from paperlink.ledger.schema import (
     Channel,
     EntryRound,
     MediaDirection,
+    OutboxState,
     ScanFileOutcome,
     Transport,
     VerificationMethod,
@@ -27,7 +28,8 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
 CONSTRAINED = [("notices", "state", NoticeState), ("batches", "transport", Transport), ("captures", "channel", Channel),
                ("verifications", "method", VerificationMethod), ("entries", "round", EntryRound),
-               ("scanned_files", "outcome", ScanFileOutcome), ("media_register", "direction", MediaDirection)]
+               ("scanned_files", "outcome", ScanFileOutcome), ("media_register", "direction", MediaDirection),
+               ("outbox", "state", OutboxState), ("receipts", "direction", MediaDirection)]
 
 
 @pytest.fixture
@@ -51,13 +53,14 @@ def test_enum_matches_the_check_constraint(ledger: Ledger, table: str, column: s
 
 
 EXPECTED_MOVES = {
-    None: {"missing", "decoded", "confirmed"},
+    None: {"missing", "decoded", "confirmed", "held"},
     "missing": {"decoded", "first_entry", "confirmed"},
     "decoded": {"confirmed"},
     "first_entry": {"mismatch", "done"},
     "mismatch": {"done"},
-    "confirmed": set(),
-    "done": set(),
+    "confirmed": {"held"},
+    "done": {"held"},
+    "held": {"missing", "confirmed"},
 }
 """The state machine spelled out: widening it (say, done → mismatch) must be a deliberate change of this test."""
 
@@ -124,9 +127,10 @@ CREATE TABLE notices_new (
     record_json TEXT,
     digest BLOB,
     state TEXT NOT NULL DEFAULT 'missing'
-        CHECK (state IN ('missing', 'decoded', 'confirmed', 'first_entry', 'mismatch', 'done', 'archived')),
+        CHECK (state IN ('missing', 'decoded', 'confirmed', 'first_entry', 'mismatch', 'done', 'held', 'archived')),
     verified INTEGER NOT NULL DEFAULT 0,
     updated_at TEXT NOT NULL,
+    exported_at TEXT,
     UNIQUE (batch_id, seq),
     UNIQUE (batch_id, notice_id)
 );

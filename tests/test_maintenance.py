@@ -16,6 +16,7 @@ from paperlink.ledger import Ledger
 from paperlink.maintenance import BackupError, backup, erase_expired, expired_batches
 from paperlink.samples import SampleOptions, generate
 from paperlink.sharedfolder import Receiver, send
+from tests.conftest import set_up_office
 
 KEY = Ed25519PrivateKey.generate()
 TRUSTED = {key_id(KEY.public_key()): KEY.public_key()}
@@ -25,6 +26,7 @@ NOTICES = generate(SampleOptions(count=5, seed=41, notice_date=dt.date(2026, 11,
 @pytest.fixture
 def ledger(home: Path, tmp_path: Path):
     home.mkdir(parents=True, exist_ok=True)
+    set_up_office(home / "ledger.sqlite3")
     with Ledger(home / "ledger.sqlite3") as led:
         folder = tmp_path / "link"
         folder.mkdir()

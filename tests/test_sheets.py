@@ -23,6 +23,7 @@ from paperlink.fields import BEFORE_KEYS, FIELDS
 from paperlink.notice import Notice
 from paperlink.samples import SampleOptions, generate
 from paperlink.sheets import (
+    BREAK_MARK,
     LEFT,
     PAGE_H,
     PAGE_W,
@@ -32,6 +33,7 @@ from paperlink.sheets import (
     Layout,
     SheetSpec,
     SheetTooLarge,
+    ordered_fields,
     qr_matrix,
     render_pdf,
 )
@@ -62,8 +64,9 @@ def spec(notice: Notice, seq: int = 1, total: int = 1, texts: tuple[str, ...] | 
 
 
 def squash(text: str | None) -> str:
-    """Text with every kind of whitespace removed (pdfplumber splits lines and spaces as it sees fit)."""
-    return "".join((text or "").split())
+    """Text with every kind of whitespace removed (pdfplumber splits lines and spaces as it sees fit), and the mark
+    of a name broken across lines."""
+    return "".join((text or "").replace(BREAK_MARK, "").split())
 
 
 def expected_value(key: str, value: object) -> str:
@@ -84,6 +87,10 @@ def expected_value(key: str, value: object) -> str:
 def expected_label(key: str, notice: Notice) -> str:
     label = next(f.label for f in FIELDS if f.key == key)
     period_label = tables().categories[notice.category].period_label
+    if key == "expiry_date" and period_label and period_label != "在留期間":
+        return f"{period_label}の満了の日"
+    if key == "card_number" and notice.card_kind:
+        return f"{tables().card_kinds[notice.card_kind].label}番号"
     return period_label if key == "period_of_stay" and period_label else label
 
 
@@ -132,7 +139,7 @@ def table_rows(page: Any) -> list[dict[str, str]]:
     for width in SHEET_COLUMNS:
         edges.append(edges[-1] + width)
     rows = []
-    for field, top, bottom in zip(FIELDS, bands[1:-1], bands[2:], strict=True):
+    for field, top, bottom in zip(ordered_fields(), bands[1:-1], bands[2:], strict=True):
         spans = field.key not in BEFORE_KEYS
         rows.append({
             "label": _text_in(page, edges[0], top, edges[1], bottom),
@@ -151,7 +158,7 @@ def test_every_item_label_value_before_and_check_is_on_its_sheet(batch_pdf: byte
     for notice, page in zip(notices, pdf.pages[cover_pages:], strict=True):
         checks = field_checks(notice)
         before = notice.before_dict()
-        for field, row in zip(FIELDS, table_rows(page), strict=True):
+        for field, row in zip(ordered_fields(), table_rows(page), strict=True):
             where = f"{notice.notice_id} {field.key}"
             assert row["label"] == squash(expected_label(field.key, notice)), where
             assert row["value"] == squash(expected_value(field.key, notice.get(field.key))), where
@@ -351,7 +358,7 @@ def test_a_200_character_address_wraps_inside_its_cell(notices: list[Notice], op
     assert len(address) == 200
     notice = dataclasses.replace(notices[0], address=address)
     page = open_pdf(render_pdf(None, [spec(notice)])).pages[0]
-    row = table_rows(page)[[f.key for f in FIELDS].index("address")]
+    row = table_rows(page)[[f.key for f in ordered_fields()].index("address")]
     assert row["value"] == squash(address)
     assert all(ch["x1"] <= RIGHT + 0.5 and ch["x0"] >= LEFT - 0.5 for ch in page.chars)
 
@@ -363,7 +370,7 @@ def test_a_notice_at_every_length_limit_shrinks_but_fits(notices: list[Notice], 
         identity, name=long_name, name_kanji="長" * 60, address="東" * 200, remarks="備" * 200,
         before=(("name", long_name[::-1].strip()), ("name_kanji", "旧" * 60)))
     page = open_pdf(render_pdf(None, [spec(notice)])).pages[0]
-    rows = {f.key: r for f, r in zip(FIELDS, table_rows(page), strict=True)}
+    rows = {f.key: r for f, r in zip(ordered_fields(), table_rows(page), strict=True)}
     assert rows["address"]["value"] == "東" * 200 and rows["remarks"]["value"] == "備" * 200
     assert rows["name"]["before"] == squash(long_name[::-1])
     assert rows["name_kanji"]["before"] == "旧" * 60

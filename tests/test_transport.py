@@ -16,12 +16,13 @@ from paperlink.bundle import BundleError, media_register, read_bundle, seal, wri
 from paperlink.dataformat import dumps_notices, write_notices
 from paperlink.export import export
 from paperlink.failpoints import KILLED_RETURNCODE
+from paperlink.intake import OFFICE_MUNICIPALITY_SETTING
 from paperlink.keys import key_id
 from paperlink.ledger import Ledger
 from paperlink.samples import SampleOptions, generate
 from paperlink.sharedfolder import Receiver, send
 from paperlink.transport import TransportError, sign_manifest
-from tests.conftest import trusting_home
+from tests.conftest import set_up_office, trusting_home
 
 KEY = Ed25519PrivateKey.generate()
 TRUSTED = {key_id(KEY.public_key()): KEY.public_key()}
@@ -32,6 +33,7 @@ PASS = "kasumigaseki-2026-usb"
 @pytest.fixture
 def ledger(home: Path):
     with Ledger(home / "ledger.sqlite3") as led:
+        led.set_setting(OFFICE_MUNICIPALITY_SETTING, "131016", "test")
         yield led
 
 
@@ -63,6 +65,7 @@ def test_bundle_unbundle_export_round_trip(ledger: Ledger, tmp_path: Path) -> No
     path.parent.mkdir()
     write_bundle(ledger, NOTICES, path, "B20261126-BBBB", KEY, PASS, "sato")
     assert b"NGUYEN" not in path.read_bytes() and "ベトナム".encode() not in path.read_bytes()
+    set_up_office(tmp_path / "entry.sqlite3")
     with Ledger(tmp_path / "entry.sqlite3") as entry:
         result = read_bundle(entry, path, PASS, TRUSTED, "tanaka")
         assert (result.outcome, result.count) == ("imported", 25)
@@ -231,6 +234,7 @@ def test_cli_send_receive_bundle_unbundle(runner, tmp_path: Path, folder: Path) 
     runner("--home", printer, "keys", "init")
     runner("--home", printer, "keys", "export", "-o", tmp_path / "k.pem")
     runner("--home", entry, "keys", "trust", tmp_path / "k.pem")
+    runner("--home", entry, "setup", "--municipality", "131016")
     sent = runner("--home", printer, "send", source, "--to", folder, "--batch", "B20261126-RRRR")
     assert sent.exit_code == 0 and "25 notices delivered" in sent.stdout
     received = runner("--home", entry, "receive", folder, "--clerk", "tanaka")
@@ -271,6 +275,7 @@ def test_hidden_and_young_manifests_wait(ledger: Ledger, folder: Path) -> None:
 
 def test_receive_exits_2_when_something_was_quarantined(runner, tmp_path: Path, folder: Path) -> None:
     (folder / "junk.bin").write_bytes(b"x")
+    runner("setup", "--municipality", "131016")
     result = runner("receive", folder)
     assert result.exit_code == 2 and "junk.bin: quarantined" in result.stdout and "quarantined" in result.stderr
 

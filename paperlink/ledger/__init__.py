@@ -20,10 +20,13 @@ from paperlink.ledger.schema import (
     Channel,
     EntryRound,
     NoticeState,
+    OutboxState,
+    ReceiptStatus,
     Transport,
     VerificationMethod,
 )
 
 __all__ = ["ENTRY_STATES", "GENESIS", "TRANSITIONS", "VERIFIED_STATES", "AuditEntry", "CaptureOutcome", "Channel", "EntryRound",
-           "IllegalTransition", "Ledger", "LedgerError", "NoticeNotFound", "NoticeState", "Transport",
+           "IllegalTransition", "Ledger", "LedgerError", "NoticeNotFound", "NoticeState", "OutboxState",
+           "ReceiptStatus", "Transport",
            "VerificationMethod", "accounts", "entry_hash", "now", "registers", "store", "views"]

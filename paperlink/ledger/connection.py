@@ -237,7 +237,7 @@ class Ledger:
 
 
 _TABLES = frozenset({"batches", "notices", "captures", "scanned_files", "audit", "users", "entries", "verifications",
-                     "exports", "settings", "media_register"})
+                     "exports", "settings", "media_register", "holds", "outbox", "receipts"})
 
 
 def _statements(script: str) -> list[str]:

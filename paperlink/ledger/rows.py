@@ -7,7 +7,15 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from paperlink.ledger.schema import Channel, EntryRound, NoticeState, Transport, VerificationMethod
+from paperlink.ledger.schema import (
+    Channel,
+    EntryRound,
+    NoticeState,
+    OutboxState,
+    ReceiptStatus,
+    Transport,
+    VerificationMethod,
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,8 @@ class NoticeRow:
     state: NoticeState
     verified: bool
     updated_at: str
+    exported_at: str | None = None
+    """When its record was first written to an export file (None: not yet)."""
 
     @property
     def listed(self) -> bool:
@@ -66,7 +76,7 @@ class NoticeRow:
         return cls(int(r["id"]), r["batch_id"], int(r["seq"]), r["notice_id"],
                    bytes(r["manifest_hash"]) if r["manifest_hash"] is not None else None, r["record_json"],
                    bytes(r["digest"]) if r["digest"] is not None else None, NoticeState(r["state"]),
-                   bool(r["verified"]), r["updated_at"])
+                   bool(r["verified"]), r["updated_at"], r["exported_at"])
 
 
 @dataclass(frozen=True)
@@ -155,3 +165,55 @@ class ExportRow:
         """The row as read from `exports`."""
         return cls(int(r["id"]), r["batch_id"], r["format"], r["file_name"], r["sha256"], r["exported_at"],
                    r["clerk"])
+
+
+@dataclass(frozen=True)
+class HoldRow:
+    """A notice held with its reason (a message code and its parameters), and its release once corrected."""
+
+    id: int
+    notice_pk: int
+    batch_id: str
+    seq: int
+    notice_id: str | None
+    reason_code: str
+    params: dict[str, Any]
+    raw_record: str | None
+    held_at: str
+    held_by: str
+    released_at: str | None
+    released_by: str | None
+    release_note: str | None
+
+    @classmethod
+    def of(cls, r: sqlite3.Row) -> HoldRow:
+        """The row as read from `holds` joined with its notice."""
+        return cls(int(r["id"]), int(r["notice_row"]), r["batch_id"], int(r["seq"]), r["notice_id"], r["reason_code"],
+                   json.loads(r["params"]), r["raw_record"], r["held_at"], r["held_by"], r["released_at"],
+                   r["released_by"], r["release_note"])
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One notice the sending side printed, sent or bundled (or held here), and what its receipt said."""
+
+    batch_id: str
+    seq: int | None
+    total: int
+    notice_id: str | None
+    line: int | None
+    transport: Transport
+    state: OutboxState
+    reason_code: str | None
+    params: dict[str, Any]
+    at: str
+    ack: ReceiptStatus | None
+    ack_reason: str | None
+    ack_at: str | None
+
+    @classmethod
+    def of(cls, r: sqlite3.Row) -> OutboxRow:
+        """The row as read from `outbox`."""
+        return cls(r["batch_id"], r["seq"], int(r["total"]), r["notice_id"], r["line"], Transport(r["transport"]),
+                   OutboxState(r["state"]), r["reason_code"], json.loads(r["params"]) if r["params"] else {}, r["at"],
+                   ReceiptStatus(r["ack"]) if r["ack"] else None, r["ack_reason"], r["ack_at"])

@@ -26,6 +26,9 @@ class NoticeState(StrEnum):
     """不一致: the two entries differ; the differing items are re-keyed."""
     DONE = "done"
     """完了: settled by double entry."""
+    HELD = "held"
+    """保留: held with a reason (invalid, addressed to another municipality, unprintable); the rest of its batch
+    goes on. Released once corrected: back to 未着 (paper, to be read or typed again) or 確認済 (a corrected record)."""
 
     def message(self, lang: str = "en") -> str:
         """The state as a message parameter: its value in English, its label (未着, 読取済, …) in Japanese."""
@@ -44,13 +47,14 @@ ENTRY_STATES: frozenset[NoticeState] = frozenset({NoticeState.MISSING, NoticeSta
 
 TRANSITIONS: dict[NoticeState | None, frozenset[NoticeState]] = {
     # None: the notice does not exist yet – what a new row may start as
-    None: frozenset({NoticeState.MISSING, NoticeState.DECODED, NoticeState.CONFIRMED}),
+    None: frozenset({NoticeState.MISSING, NoticeState.DECODED, NoticeState.CONFIRMED, NoticeState.HELD}),
     NoticeState.MISSING: frozenset({NoticeState.DECODED, NoticeState.FIRST_ENTRY, NoticeState.CONFIRMED}),
     NoticeState.DECODED: frozenset({NoticeState.CONFIRMED}),
     NoticeState.FIRST_ENTRY: frozenset({NoticeState.MISMATCH, NoticeState.DONE}),
     NoticeState.MISMATCH: frozenset({NoticeState.DONE}),
-    NoticeState.CONFIRMED: frozenset(),
-    NoticeState.DONE: frozenset(),
+    NoticeState.CONFIRMED: frozenset({NoticeState.HELD}),
+    NoticeState.DONE: frozenset({NoticeState.HELD}),
+    NoticeState.HELD: frozenset({NoticeState.MISSING, NoticeState.CONFIRMED}),
 }
 """The allowed moves of a notice: state → the states it may move to."""
 
@@ -111,6 +115,30 @@ class ScanFileOutcome(StrEnum):
 
     DONE = "done"
     FAILED = "failed"
+
+
+class OutboxState(StrEnum):
+    """What the sending side did with one notice of a batch it printed, sent or bundled (`outbox.state`)."""
+
+    SENT = "sent"
+    """printed, delivered into the shared folder or sealed into a bundle."""
+    HELD = "held"
+    """held here with its reason (invalid, or a character no print font has): not sent."""
+
+
+class ReceiptStatus(StrEnum):
+    """Where one notice stands at the receiving side, as its signed receipt says (`outbox.ack`)."""
+
+    RECEIVED = "received"
+    """known to the receiving ledger, not yet verified (paper waiting for confirmation or typing)."""
+    HELD = "held"
+    """held there with a reason."""
+    ENTERED = "entered"
+    """verified (confirmed, double entry settled, or delivered by line or media)."""
+    EXPORTED = "exported"
+    """written into an export file for the register (final)."""
+    MISSING = "missing"
+    """listed by the batch but never received (a sheet that has not come)."""
 
 
 class MediaDirection(StrEnum):
@@ -255,6 +283,75 @@ MIGRATIONS: tuple[str, ...] = (
     # 6: a new password or a deactivation ends the account's open sessions (a session carries the epoch it began in)
     """
     ALTER TABLE users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 7: per-notice holds (the state 'held' and its reasons), each notice's export time, the sending side's outbox,
+    # and batch receipts.
+    # SQLite cannot widen a CHECK in place: the notices table is rebuilt (foreign keys are off while migrating).
+    """
+    CREATE TABLE notices_v6 (
+        id INTEGER PRIMARY KEY,
+        batch_id TEXT NOT NULL REFERENCES batches(batch_id),
+        seq INTEGER NOT NULL CHECK (seq >= 1),
+        notice_id TEXT,
+        manifest_hash BLOB,
+        record_json TEXT,
+        digest BLOB,
+        state TEXT NOT NULL DEFAULT 'missing'
+            CHECK (state IN ('missing', 'decoded', 'confirmed', 'first_entry', 'mismatch', 'done', 'held')),
+        verified INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL,
+        exported_at TEXT,
+        UNIQUE (batch_id, seq),
+        UNIQUE (batch_id, notice_id)
+    );
+    INSERT INTO notices_v6 (id, batch_id, seq, notice_id, manifest_hash, record_json, digest, state, verified,
+        updated_at, exported_at) SELECT id, batch_id, seq, notice_id, manifest_hash, record_json, digest, state,
+        verified, updated_at, (SELECT MIN(e.exported_at) FROM exports e WHERE e.batch_id = notices.batch_id)
+        FROM notices;
+    DROP TABLE notices;
+    ALTER TABLE notices_v6 RENAME TO notices;
+    CREATE TABLE holds (
+        id INTEGER PRIMARY KEY,
+        notice_row INTEGER NOT NULL REFERENCES notices(id),
+        reason_code TEXT NOT NULL,
+        params TEXT NOT NULL,
+        raw_record TEXT,
+        held_at TEXT NOT NULL,
+        held_by TEXT NOT NULL,
+        released_at TEXT,
+        released_by TEXT,
+        release_note TEXT
+    );
+    CREATE INDEX holds_by_notice ON holds(notice_row);
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        batch_id TEXT NOT NULL,
+        seq INTEGER,
+        total INTEGER NOT NULL,
+        notice_id TEXT,
+        line INTEGER,
+        transport TEXT NOT NULL CHECK (transport IN ('paper', 'line', 'media')),
+        state TEXT NOT NULL CHECK (state IN ('sent', 'held')),
+        reason_code TEXT,
+        params TEXT,
+        at TEXT NOT NULL,
+        clerk TEXT NOT NULL,
+        ack TEXT CHECK (ack IN ('received', 'held', 'entered', 'exported', 'missing')),
+        ack_reason TEXT,
+        ack_at TEXT,
+        UNIQUE (batch_id, seq)
+    );
+    CREATE TABLE receipts (
+        id INTEGER PRIMARY KEY,
+        batch_id TEXT NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('out', 'in')),
+        issued TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        via TEXT NOT NULL,
+        at TEXT NOT NULL,
+        clerk TEXT NOT NULL
+    );
     """,
 )
 """The migrations, in order, as literal SQL: a migration once released never changes (a new one is added).

@@ -13,13 +13,16 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from paperlink.ledger.connection import IllegalTransition, Ledger, NoticeNotFound, now
-from paperlink.ledger.rows import BatchRow, CaptureRow, EntryRow, NoticeRow, VerificationRow
+from paperlink.ledger.rows import BatchRow, CaptureRow, EntryRow, HoldRow, NoticeRow, OutboxRow, VerificationRow
 from paperlink.ledger.schema import (
     TRANSITIONS,
     CaptureOutcome,
     Channel,
     EntryRound,
+    MediaDirection,
     NoticeState,
+    OutboxState,
+    ReceiptStatus,
     Transport,
     VerificationMethod,
 )
@@ -241,6 +244,14 @@ def add_export(ledger: Ledger, batch_id: str, fmt: str, file_name: str, sha256: 
                       " VALUES (?,?,?,?,?,?)", (batch_id, fmt, file_name, sha256, now(), clerk))
 
 
+def mark_exported(ledger: Ledger, pks: list[int]) -> None:
+    """Note the first export of these notices (a later export of the same notice keeps the first time)."""
+    ledger.require_transaction()
+    at = now()
+    for pk in pks:
+        ledger.db.execute("UPDATE notices SET exported_at = ? WHERE id = ? AND exported_at IS NULL", (at, pk))
+
+
 def erase_batch(ledger: Ledger, batch_id: str) -> tuple[int, list[int]]:
     """Erase a batch's personal data – records, typed entries, QR payloads – keeping the facts.
 
@@ -257,3 +268,102 @@ def erase_batch(ledger: Ledger, batch_id: str) -> tuple[int, list[int]]:
     ledger.db.execute("UPDATE notices SET record_json = NULL WHERE batch_id = ?", (batch_id,))
     ledger.db.execute("UPDATE batches SET erased_at = ? WHERE batch_id = ?", (now(), batch_id))
     return len(ids), captures
+
+
+# -- holds: one notice held with its reason, the rest of its batch goes on -------------------------------
+
+
+def hold_notice(ledger: Ledger, batch_id: str, seq: int, reason_code: str, params: Mapping[str, Any], actor: str, *,
+                notice_id: str | None = None, record: Notice | None = None, raw_record: str | None = None) -> int:
+    """A new notice that arrives held (保留) with its reason; returns its row id.
+
+    `record` is its canonical record when it has one (e.g. addressed to another municipality); `raw_record`
+    the text as received when it could not be read as a notice (kept for correcting it, erased with the batch).
+    """
+    ledger.require_transaction()
+    pk = add_notice(ledger, batch_id, seq, NoticeState.HELD, notice_id=notice_id, record=record,
+                    verified=record is not None)
+    _add_hold(ledger, pk, reason_code, params, actor, raw_record)
+    return pk
+
+
+def hold_existing(ledger: Ledger, pk: int, reason_code: str, params: Mapping[str, Any], actor: str) -> None:
+    """Hold a notice the ledger already has in a state a hold may follow (IllegalTransition otherwise)."""
+    ledger.require_transaction()
+    move_notice(ledger, pk, NoticeState.HELD)
+    _add_hold(ledger, pk, reason_code, params, actor, None)
+
+
+def _add_hold(ledger: Ledger, pk: int, reason_code: str, params: Mapping[str, Any], actor: str,
+              raw_record: str | None) -> None:
+    ledger.db.execute("INSERT INTO holds (notice_row, reason_code, params, raw_record, held_at, held_by)"
+                      " VALUES (?,?,?,?,?,?)", (pk, reason_code, json.dumps(dict(params), ensure_ascii=False,
+                                                                             default=str, sort_keys=True),
+                                                raw_record, now(), actor))
+
+
+def open_hold(ledger: Ledger, pk: int) -> HoldRow | None:
+    """A notice's hold that is not released yet, or None."""
+    row = ledger.db.execute("SELECT h.*, n.batch_id, n.seq, n.notice_id FROM holds h JOIN notices n"
+                            " ON n.id = h.notice_row WHERE h.notice_row = ? AND h.released_at IS NULL"
+                            " ORDER BY h.id DESC LIMIT 1", (pk,)).fetchone()
+    return HoldRow.of(row) if row else None
+
+
+def release_hold(ledger: Ledger, pk: int, actor: str, note: str, *, record: Notice | None = None,
+                 keep_record: bool = False) -> NoticeRow:
+    """Release a held notice: with a corrected `record` (or `keep_record`, its own verified record) it becomes
+    確認済, without one 未着 (paper: to be read or typed again). The hold keeps who released it, when and why."""
+    ledger.require_transaction()
+    ledger.db.execute("UPDATE holds SET released_at = ?, released_by = ?, release_note = ?"
+                      " WHERE notice_row = ? AND released_at IS NULL", (now(), actor, note, pk))
+    if keep_record:
+        return move_notice(ledger, pk, NoticeState.CONFIRMED)
+    if record is None:
+        ledger.db.execute("UPDATE notices SET verified = 0, record_json = NULL, digest = NULL WHERE id = ?", (pk,))
+        return move_notice(ledger, pk, NoticeState.MISSING)
+    return move_notice(ledger, pk, NoticeState.CONFIRMED, record=record)
+
+
+# -- the sending side's outbox and the receipts of both sides ------------------------------------------------
+
+
+def add_outbox(ledger: Ledger, batch_id: str, transport: Transport, total: int, clerk: str, *, seq: int | None,
+               notice_id: str | None, line: int | None = None, state: OutboxState = OutboxState.SENT,
+               reason_code: str | None = None, params: Mapping[str, Any] | None = None) -> None:
+    """Record one notice the sending side printed, sent or bundled (seq n of N) – or held here (no seq)."""
+    ledger.require_transaction()
+    ledger.db.execute(
+        "INSERT INTO outbox (batch_id, seq, total, notice_id, line, transport, state, reason_code, params, at, clerk)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (batch_id, seq, total, notice_id, line, transport.value, state.value, reason_code,
+         json.dumps(dict(params), ensure_ascii=False, default=str, sort_keys=True) if params is not None else None,
+         now(), clerk))
+
+
+def outbox_of(ledger: Ledger, batch_id: str) -> list[OutboxRow]:
+    """The sending side's rows of one batch: sent notices in n/N order, then those held here."""
+    return [OutboxRow.of(r) for r in ledger.db.execute(
+        "SELECT * FROM outbox WHERE batch_id = ? ORDER BY seq IS NULL, seq, id", (batch_id,))]
+
+
+def acknowledge(ledger: Ledger, batch_id: str, seq: int, status: ReceiptStatus, reason: str | None, at: str) -> None:
+    """Keep what a receipt says of notice n of a sent batch (a later receipt replaces an earlier one)."""
+    ledger.require_transaction()
+    ledger.db.execute("UPDATE outbox SET ack = ?, ack_reason = ?, ack_at = ? WHERE batch_id = ? AND seq = ?"
+                      " AND (ack_at IS NULL OR ack_at <= ?)", (status.value, reason, at, batch_id, seq, at))
+
+
+def add_receipt(ledger: Ledger, batch_id: str, direction: MediaDirection, issued: str, sha256: str, key_id: str,
+                via: str, clerk: str) -> None:
+    """Record a receipt issued here (out) or imported here (in)."""
+    ledger.require_transaction()
+    ledger.db.execute("INSERT INTO receipts (batch_id, direction, issued, sha256, key_id, via, at, clerk)"
+                      " VALUES (?,?,?,?,?,?,?,?)", (batch_id, direction.value, issued, sha256, key_id, via, now(),
+                                                    clerk))
+
+
+def receipt_seen(ledger: Ledger, sha256: str) -> bool:
+    """Whether a receipt with exactly these bytes was imported before."""
+    return ledger.db.execute("SELECT 1 FROM receipts WHERE sha256 = ? AND direction = ?",
+                             (sha256, MediaDirection.IN.value)).fetchone() is not None

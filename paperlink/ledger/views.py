@@ -9,8 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from paperlink.ledger.connection import Ledger
-from paperlink.ledger.rows import BatchRow, ExportRow, NoticeRow
-from paperlink.ledger.schema import VERIFIED_STATES, EntryRound, NoticeState, VerificationMethod
+from paperlink.ledger.rows import BatchRow, ExportRow, HoldRow, NoticeRow, OutboxRow
+from paperlink.ledger.schema import (
+    VERIFIED_STATES,
+    EntryRound,
+    NoticeState,
+    OutboxState,
+    ReceiptStatus,
+    VerificationMethod,
+)
 from paperlink.ledger.store import batch, notices_of
 
 
@@ -124,13 +131,17 @@ def next_to_confirm(ledger: Ledger, batch_id: str) -> int | None:
 
 
 def exportable_batches(ledger: Ledger) -> list[str]:
-    """Batches whose notices are all verified and that were never exported, oldest first."""
+    """Batches whose notices are all verified or held (保留), with a verified notice not exported yet, oldest first.
+
+    A held notice does not keep the rest of its batch back; once released it makes its batch exportable again."""
+    settled = [s.value for s in (*VERIFIED_STATES, NoticeState.HELD)]
     verified = [s.value for s in VERIFIED_STATES]
     rows = ledger.db.execute(
         "SELECT b.batch_id FROM batches b WHERE b.total > 0"
-        f" AND (SELECT COUNT(*) FROM notices n WHERE n.batch_id = b.batch_id AND n.state IN ({','.join('?' * len(verified))}))"
-        " = b.total AND NOT EXISTS (SELECT 1 FROM exports e WHERE e.batch_id = b.batch_id)"
-        " ORDER BY b.registered_at, b.batch_id", verified)
+        f" AND (SELECT COUNT(*) FROM notices n WHERE n.batch_id = b.batch_id AND n.state IN ({','.join('?' * len(settled))}))"
+        " = b.total AND EXISTS (SELECT 1 FROM notices n WHERE n.batch_id = b.batch_id AND n.exported_at IS NULL"
+        f" AND n.state IN ({','.join('?' * len(verified))}))"
+        " ORDER BY b.registered_at, b.batch_id", [*settled, *verified])
     return [r["batch_id"] for r in rows]
 
 
@@ -218,3 +229,36 @@ def notice_tally(ledger: Ledger) -> NoticeTally:
     doubled = ledger.db.execute("SELECT COUNT(*) FROM (SELECT batch_id, seq FROM notices GROUP BY batch_id, seq"
                                 " HAVING COUNT(*) > 1)").fetchone()[0]
     return NoticeTally(int(read), int(confirmed), int(doubled))
+# -- holds and acknowledgements -------------------------------------------------------------------------
+
+
+def open_holds(ledger: Ledger, batch_id: str | None = None) -> list[HoldRow]:
+    """Every hold not yet released (of one batch, or of all), oldest batch first, in n/N order."""
+    sql = ("SELECT h.*, n.batch_id, n.seq, n.notice_id FROM holds h JOIN notices n ON n.id = h.notice_row"
+           " JOIN batches b ON b.batch_id = n.batch_id WHERE h.released_at IS NULL AND n.state = ?")
+    params: list[object] = [NoticeState.HELD.value]
+    if batch_id is not None:
+        sql += " AND n.batch_id = ?"
+        params.append(batch_id)
+    return [HoldRow.of(r) for r in ledger.db.execute(sql + " ORDER BY b.registered_at, n.batch_id, n.seq", params)]
+
+
+def exported_batches(ledger: Ledger) -> set[str]:
+    """Batches written to at least one export file."""
+    return {r["batch_id"] for r in ledger.db.execute("SELECT DISTINCT batch_id FROM exports")}
+
+
+def sent_batch_ids(ledger: Ledger) -> list[str]:
+    """Every batch the sending side printed, sent or bundled, oldest first."""
+    return [r["batch_id"] for r in ledger.db.execute(
+        "SELECT batch_id, MIN(id) AS first FROM outbox GROUP BY batch_id ORDER BY first")]
+
+
+def unacknowledged(ledger: Ledger) -> list[OutboxRow]:
+    """Every notice the sending side is not yet done with, by its latest outbox row: sent and not reported
+    exported by a receipt (no receipt yet, received, entered, held there, missing there), or held here and not
+    sent again since. Empty only when every notice printed, sent, bundled or held here is accounted for."""
+    latest: dict[str, OutboxRow] = {}
+    for number, r in enumerate(OutboxRow.of(r) for r in ledger.db.execute("SELECT * FROM outbox ORDER BY id")):
+        latest[r.notice_id or f"#{number}"] = r
+    return [r for r in latest.values() if not (r.state is OutboxState.SENT and r.ack is ReceiptStatus.EXPORTED)]

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from werkzeug.wrappers.response import Response
 
 from paperlink import confirm as core
+from paperlink.holding import hold_text
 from paperlink.labels import STATE_LABELS, VERIFIED_BY_LABELS, display_items
 from paperlink.ledger import CaptureOutcome, Ledger, NoticeState, VerificationMethod, store, views
 from paperlink.ledger.rows import NoticeRow
@@ -48,6 +49,12 @@ def notice(row_id: int) -> str | Response:
     except core.WorkflowError:
         abort(404)
     record = row.record()
+    hold = store.open_hold(ledger, row_id) if row.state is NoticeState.HELD else None
+    if hold is not None:
+        flash(f"保留中: {hold_text(hold.reason_code, hold.params, 'ja')}"
+              "（訂正後、paperlink release で保留を解除します）", "error")
+        if record is None:
+            return redirect(url_for("batches.board"))
     if record is None:
         flash("この通知はまだ読み取られていません。用紙を読み取るか、手入力してください。", "info")
         return redirect(url_for("entry.form", row_id=row_id))

@@ -57,6 +57,8 @@ def write() -> Response | tuple[str, int]:
         flash(f"出力できませんでした: {exc.message_ja}", "error")
         return redirect(url_for("export.page"))
     flash(f"{result.count} 件を {result.path.name} に出力しました（{exports_dir()}）。", "info")
+    for hold in result.held:
+        flash(f"保留（出力せず）: {hold.label}: {hold.message_ja}", "error")
     return redirect(url_for("export.page", written=result.path.name))
 
 
