@@ -19,6 +19,7 @@ from paperlink.ledger.audit import Anchor, anchor_mac
 from paperlink.maintenance import backup
 from paperlink.samples import SampleOptions, generate
 from paperlink.sharedfolder import Receiver, send
+from tests.conftest import set_up_office
 
 KEY = Ed25519PrivateKey.generate()
 TRUSTED = {key_id(KEY.public_key()): KEY.public_key()}
@@ -28,6 +29,7 @@ NOTICES = generate(SampleOptions(count=3, seed=43, notice_date=dt.date(2026, 11,
 @pytest.fixture
 def ledger(home: Path, tmp_path: Path):
     home.mkdir(parents=True, exist_ok=True)
+    set_up_office(home / "ledger.sqlite3")  # a receiving office is set up before it receives
     with Ledger(home / "ledger.sqlite3") as led:
         folder = tmp_path / "link"
         folder.mkdir()
