@@ -143,7 +143,7 @@ def _record(ledger: Ledger, item: ScanItem, channel: Channel, actor: str) -> Int
         error_code=item.problem.code if item.problem is not None else None)
     ledger.audit(actor, f"capture.{result.outcome.value}", result.batch_id or item.source,
                  capture=capture_id, channel=channel.value, source=item.source, page=item.page,
-                 seq=result.seq, notice_id=result.notice_id, message=result.message)
+                 seq=result.seq, notice_id=result.notice_id, message=result.message, code=result.code)
     return IntakeResult(result.outcome, result.code, result.params, result.batch_id, result.seq, result.notice_id,
                         capture_id, item.page)
 
@@ -152,7 +152,7 @@ def _foreign(ledger: Ledger, item: ScanItem, actor: str, channel: Channel, resul
     """A code for another municipality: nothing of it is kept but an audit line with the reason (no personal
     data: the batch id, the page and the municipality codes)."""
     ledger.audit(actor, "capture.foreign", result.batch_id or item.source, channel=channel.value, page=item.page,
-                 seq=result.seq, other=result.params.get("other"), office=result.params.get("office"))
+                 seq=result.seq, other=result.params.get("other"), office=result.params.get("office"), code=result.code)
     return result
 
 

@@ -77,3 +77,39 @@ def recent_actions(db: sqlite3.Connection, actor: str, action: str, since: str, 
     row = db.execute("SELECT COUNT(*) FROM audit WHERE actor = ? AND action = ? AND at >= ? AND at > ?",
                      (actor, action, since, last_reset or "")).fetchone()
     return int(row[0])
+
+
+def search(db: sqlite3.Connection, *, actor: str | None = None, action: str | None = None,
+           subject: str | None = None, since: str | None = None, until: str | None = None,
+           offset: int = 0, limit: int = 100) -> tuple[list[AuditEntry], int]:
+    """Entries newest first matching every filter given, one page of them, and how many match in all.
+
+    `action` matches an action or its group (`entry` matches `entry.first`, …); `subject` matches a part of
+    the subject (a batch id among several); `since`/`until` are UTC ISO times (`at >= since`, `at < until`).
+    """
+    where, params = [], []
+    if actor:
+        where.append("actor = ?")
+        params.append(actor)
+    if action:
+        where.append("(action = ? OR action LIKE ? ESCAPE '\\')")
+        params += [action, action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ".%"]
+    if subject:
+        where.append("instr(subject, ?) > 0")
+        params.append(subject)
+    if since:
+        where.append("at >= ?")
+        params.append(since)
+    if until:
+        where.append("at < ?")
+        params.append(until)
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    total = int(db.execute("SELECT COUNT(*) FROM audit" + clause, params).fetchone()[0])
+    rows = db.execute("SELECT * FROM audit" + clause + " ORDER BY id DESC LIMIT ? OFFSET ?", [*params, limit, offset])
+    return [AuditEntry(r["id"], r["at"], r["actor"], r["action"], r["subject"], json.loads(r["detail"]),
+                       r["prev_hash"], r["hash"]) for r in rows], total
+
+
+def actors(db: sqlite3.Connection) -> list[str]:
+    """Everyone who appears in the log, sorted."""
+    return [str(r[0]) for r in db.execute("SELECT DISTINCT actor FROM audit ORDER BY actor")]

@@ -78,13 +78,18 @@ def capture_scanned(ledger: Ledger, scanned: Iterable[tuple[ScanItem, bytes | No
     pairs = list(scanned)
     outcomes: list[Outcome | None] = [None] * len(pairs)
     to_record: list[tuple[int, ScanItem, bytes | None]] = []
+    refused: list[ScanItem] = []
     for index, (item, image) in enumerate(pairs):
         if item.sheet is None and item.manifest is None:
             outcomes[index] = Outcome(item.source, item.page, unrecorded_label(item), scan_error_ja(item.problem), False,
                                       url_for("entry.index") if item.text is None and item.page else None,
                                       manual=item.text is None and item.page > 0)
+            refused.append(item)
         else:
             to_record.append((index, item, image))
+    if refused and channel is not Channel.WEBCAM:  # a camera sees foreign codes many times a second: not logged
+        refuse_inputs(ledger, channel, [(item.source, item.page, item.problem.code if item.problem else "intake_no_code")
+                                        for item in refused])
     if to_record:
         results = capture_scans(ledger, [item for _, item, _ in to_record], channel, current_user().login)
         for (index, item, image), result in zip(to_record, results, strict=True):
@@ -94,6 +99,14 @@ def capture_scanned(ledger: Ledger, scanned: Iterable[tuple[ScanItem, bytes | No
                                       outcome_message(result, views.batch_total(ledger, result.batch_id), item.problem),
                                       result.accepted, _url(ledger, result), result.capture_id)
     return [o for o in outcomes if o is not None]
+
+
+def refuse_inputs(ledger: Ledger, channel: Channel, refused: list[tuple[str, int, str]]) -> None:
+    """Audit inputs that were not taken (no code, not an image, unreadable scanner input), with the reason's code."""
+    with ledger.transaction():
+        for source, page, code in refused:
+            ledger.audit(current_user().login, "input.refused", source, channel=channel.value, page=page or None,
+                         code=code)
 
 
 # -- webcam ---------------------------------------------------------------------------------------
@@ -200,6 +213,7 @@ def wedge() -> str | Response | tuple[str, int]:
     try:
         text = normalise_wedge(typed)
     except WedgeInputError as exc:
+        refuse_inputs(get_ledger(), Channel.WEDGE, [("wedge", 0, exc.code)])
         flash(exc.message_ja, "error")
         return render_template("capture/wedge.html"), 400
     item = interpret(text, "wedge", 1, trusted())
