@@ -831,7 +831,7 @@ def _already_running(port: int) -> bool | None:
         if probe.connect_ex(("127.0.0.1", port)) != 0:
             return None
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=3) as answer:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=3) as answer:
             return answer.headers.get("X-Paperlink") == "entry-screen"
     except (urllib.error.URLError, OSError, ValueError):
         return False

@@ -69,7 +69,7 @@ def test_audit_view_is_japanese_filtered_and_paged(client, printed, ledger) -> N
     future = client.get("/audit/?date_from=2099-01-01").get_data(as_text=True)
     assert future.count('data-testid="audit-row"') == 0
     with ledger.transaction():
-        for n in range(150):
+        for _ in range(150):
             ledger.audit("baba", "login.ok", "session")
     first = client.get("/audit/").get_data(as_text=True)
     assert first.count('data-testid="audit-row"') == 100 and 'data-testid="page-older"' in first
