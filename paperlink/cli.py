@@ -832,7 +832,7 @@ def _already_running(port: int) -> bool | None:
             return None
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=3) as answer:
-            return answer.headers.get("X-Paperlink") == "entry-screen"
+            return bool(answer.headers.get("X-Paperlink") == "entry-screen")
     except (urllib.error.URLError, OSError, ValueError):
         return False
 
