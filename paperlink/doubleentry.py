@@ -151,6 +151,8 @@ def resolve(ledger: Ledger, pk: int, rekeyed: dict[str, str], clerk: User,
     alone = ledger.setting(SAME_CLERK_SETTING, "0") == "1" and reauthenticated
     same_clerk = False
     for item in open_items:
+        if item not in rekeyed:
+            continue  # not re-keyed this time: stays open (the clerk may settle one item at a time)
         value = _normalise_item(item, rekeyed.get(item, ""), errors)
         if value is _INVALID:
             continue

@@ -19,11 +19,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers.response import Response
 
 from paperlink.decode import decode_frame
+from paperlink.framehints import HINT_TEXTS, frame_hint, sheet_box
 from paperlink.intake import IntakeResult, capture_scans
 from paperlink.ledger import CaptureOutcome, Channel, Ledger, store, views
 from paperlink.scanning import ScanItem, interpret, scan_pages
@@ -135,12 +137,26 @@ def frame() -> Response | tuple[Response, int]:
         return jsonify(found=False, error="カメラの画像を読めませんでした。"), 400
     codes = decode_frame(image)
     if not codes:
+        if request.args.get("hint") == "1":
+            hint = frame_hint(image)
+            return jsonify(found=False, hint=HINT_TEXTS[hint], hintCode=hint.value)
         return jsonify(found=False)
     keys = trusted()
-    items = [(interpret(code.text, "webcam", 1, keys), data) for code in codes]
+    snapshot = _snapshot(image)
+    items = [(interpret(code.text, "webcam", 1, keys), snapshot) for code in codes]
     outcomes = capture_scanned(get_ledger(), items, Channel.WEBCAM)
     best = next((o for o in outcomes if o.ok and o.url), None) or next((o for o in outcomes if o.url), outcomes[0])
-    return jsonify(found=True, ok=best.ok, label=best.label, message=best.message, next=best.url)
+    duplicate = best.label == OUTCOME_LABELS[CaptureOutcome.DUPLICATE]
+    target = best.url
+    if target and best.ok and "/notice/" in target:
+        target += "?" + urlencode({"from": "camera", "read": "duplicate" if duplicate else "new"})
+    return jsonify(found=True, ok=best.ok, label=best.label, message=best.message, next=target, duplicate=duplicate)
+
+
+def _snapshot(image: Any) -> bytes:
+    """The camera frame cropped to the sheet (the clerk compares the paper, not the desk), as a JPEG."""
+    box = sheet_box(image)
+    return _jpeg(image.crop(box) if box else image)
 
 
 # -- files and the scan folder --------------------------------------------------------------------

@@ -184,7 +184,8 @@ def resolve_form(row_id: int) -> str | Response | tuple[str, int]:
     # a one-clerk office (setting): the clerk who keyed an entry counts again only after a fresh login
     needs_password = ledger.setting(SAME_CLERK_SETTING, "0") == "1" and clerk.login in views.entry_clerks(ledger, row_id)
     if request.method == "POST":
-        rekeyed = {k: v for k, v in request.form.items() if k not in ("csrf_token", "password")}
+        # only the items the clerk re-keyed now: one item may be settled at a time
+        rekeyed = {k: v for k, v in request.form.items() if k not in ("csrf_token", "password") and v.strip()}
         fresh = False
         if needs_password and request.form.get("password"):
             if authenticate(ledger, clerk.login, request.form.get("password", "")) is None:
@@ -230,4 +231,6 @@ def check() -> Response | tuple[Response, int]:
     except FieldProblem as exc:
         return jsonify(ok=False, error=field_error(item, exc.code, **exc.params).message_ja)
     canonical = value.isoformat() if isinstance(value, dt.date) else value
-    return jsonify(ok=True, value=display_value(key, value), canonical=canonical, check=field_check(item, canonical))
+    # the sheet prints check characters for the items only, not for the before values
+    check = "" if item.startswith("before.") else field_check(item, canonical)
+    return jsonify(ok=True, value=display_value(key, value), canonical=canonical, check=check)

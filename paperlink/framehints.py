@@ -1,0 +1,89 @@
+"""What a camera frame without a readable code shows, so the screen can tell the clerk what to change; and
+where the sheet lies in a frame, so its snapshot is cropped to the paper.
+
+`frame_hint` looks at the frame the way the decoder did: a QR symbol located but not decoded and small in
+the frame means "closer"; one located, large enough and still not decoded means "focus"; a dark frame means
+"more light"; a frame whose edges are soft means "focus"; otherwise no code is in view at all.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+DARK_MEAN = 55
+"""Mean brightness (0–255) under which a frame is too dark to read."""
+SMALL_SIDE = 0.22
+"""A located code whose side is under this share of the frame's shorter side is too far away."""
+SOFT_EDGES = 60.0
+"""A frame whose Laplacian variance is under this has no sharp edges (out of focus or moving)."""
+
+
+class FrameHint(StrEnum):
+    """Why a frame gave no code (the screen words each in Japanese)."""
+
+    CLOSER = "closer"
+    LIGHT = "light"
+    FOCUS = "focus"
+    NONE = "none"
+
+
+HINT_TEXTS = {
+    FrameHint.CLOSER: "QR コードが小さすぎます。用紙をカメラに近づけてください。",
+    FrameHint.LIGHT: "暗すぎます。明るくしてください（照明をつける・用紙を光に向ける）。",
+    FrameHint.FOCUS: "ぼやけています。用紙を止めて、ピントを合わせてください。",
+    FrameHint.NONE: "QR コードが見えません。用紙の QR コードを枠の中に入れてください。",
+}
+
+
+def _gray(image: Any) -> np.ndarray:
+    picture = image.convert("L")
+    if picture.width > 960:
+        picture = picture.resize((960, round(picture.height * 960 / picture.width)))
+    return np.asarray(picture, dtype=np.float32)
+
+
+def _laplacian_variance(gray: np.ndarray) -> float:
+    lap = (-4 * gray[1:-1, 1:-1] + gray[:-2, 1:-1] + gray[2:, 1:-1] + gray[1:-1, :-2] + gray[1:-1, 2:])
+    return float(lap.var())
+
+
+def frame_hint(image: Any) -> FrameHint:
+    """Why this frame gave no code."""
+    import zxingcpp
+
+    gray = _gray(image)
+    if float(gray.mean()) < DARK_MEAN:
+        return FrameHint.LIGHT
+    located = zxingcpp.read_barcodes(gray.astype(np.uint8), formats=zxingcpp.BarcodeFormat.QRCode,
+                                     return_errors=True)
+    shorter = min(gray.shape)
+    for symbol in located:
+        p = symbol.position
+        xs = [p.top_left.x, p.top_right.x, p.bottom_left.x, p.bottom_right.x]
+        ys = [p.top_left.y, p.top_right.y, p.bottom_left.y, p.bottom_right.y]
+        side = max(max(xs) - min(xs), max(ys) - min(ys))
+        return FrameHint.CLOSER if side < SMALL_SIDE * shorter else FrameHint.FOCUS
+    if _laplacian_variance(gray) < SOFT_EDGES:
+        return FrameHint.FOCUS
+    return FrameHint.NONE
+
+
+def sheet_box(image: Any, margin: int = 12) -> tuple[int, int, int, int] | None:
+    """The box (left, top, right, bottom) of the bright sheet in a camera frame, or None when no sheet
+    stands out from its background (then the whole frame is kept)."""
+    gray = np.asarray(image.convert("L"), dtype=np.uint8)
+    height, width = gray.shape
+    threshold = max(128, int(np.percentile(gray, 50)) + 40)
+    bright = gray >= threshold
+    cols = np.flatnonzero(bright.mean(axis=0) > 0.25)
+    rows = np.flatnonzero(bright.mean(axis=1) > 0.25)
+    if cols.size == 0 or rows.size == 0:
+        return None
+    left, right = max(0, int(cols[0]) - margin), min(width, int(cols[-1]) + 1 + margin)
+    top, bottom = max(0, int(rows[0]) - margin), min(height, int(rows[-1]) + 1 + margin)
+    if (right - left) * (bottom - top) > 0.9 * width * height or right - left < width / 5 or bottom - top < height / 5:
+        return None
+    return left, top, right, bottom
