@@ -1,9 +1,10 @@
 """What a camera frame without a readable code shows, so the screen can tell the clerk what to change; and
 where the sheet lies in a frame, so its snapshot is cropped to the paper.
 
-`frame_hint` looks at the frame the way the decoder did: a QR symbol located but not decoded and small in
-the frame means "closer"; one located, large enough and still not decoded means "focus"; a dark frame means
-"more light"; a frame whose edges are soft means "focus"; otherwise no code is in view at all.
+`frame_hint` looks at the frame the way the decoder did: a dark frame means "more light"; a QR symbol
+located but not decoded and small in the frame means "closer", large enough means "focus"; otherwise the
+decoder's most contrasted region (where it looks for a code) decides: small means "closer", soft edges in
+it mean "focus", and a flat frame or a sharp region without a code means no code is in view.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ DARK_MEAN = 55
 """Mean brightness (0–255) under which a frame is too dark to read."""
 SMALL_SIDE = 0.22
 """A located code whose side is under this share of the frame's shorter side is too far away."""
-SOFT_EDGES = 60.0
-"""A frame whose Laplacian variance is under this has no sharp edges (out of focus or moving)."""
+SOFT_EDGES = 0.2
+"""A frame whose steepest edges are under this share of its contrast is out of focus (or moving)."""
 
 
 class FrameHint(StrEnum):
@@ -45,9 +46,14 @@ def _gray(image: Any) -> np.ndarray:
     return np.asarray(picture, dtype=np.float32)
 
 
-def _laplacian_variance(gray: np.ndarray) -> float:
-    lap = (-4 * gray[1:-1, 1:-1] + gray[:-2, 1:-1] + gray[2:, 1:-1] + gray[1:-1, :-2] + gray[1:-1, 2:])
-    return float(lap.var())
+def _sharpness(gray: np.ndarray) -> float:
+    """The steepest edges (99.9th percentile of the step between neighbouring pixels) as a share of the
+    frame's contrast: about 0.5 or more when in focus, under 0.2 when blurred."""
+    contrast = float(np.percentile(gray, 99.5) - np.percentile(gray, 0.5))
+    if contrast < 30:
+        return 0.0
+    steps = np.concatenate([np.abs(np.diff(gray, axis=0)).ravel(), np.abs(np.diff(gray, axis=1)).ravel()])
+    return float(np.percentile(steps, 99.9)) / contrast
 
 
 def frame_hint(image: Any) -> FrameHint:
@@ -57,7 +63,7 @@ def frame_hint(image: Any) -> FrameHint:
     gray = _gray(image)
     if float(gray.mean()) < DARK_MEAN:
         return FrameHint.LIGHT
-    located = zxingcpp.read_barcodes(gray.astype(np.uint8), formats=zxingcpp.BarcodeFormat.QRCode,
+    located = zxingcpp.read_barcodes(gray.astype(np.uint8), formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode),
                                      return_errors=True)
     shorter = min(gray.shape)
     for symbol in located:
@@ -66,7 +72,16 @@ def frame_hint(image: Any) -> FrameHint:
         ys = [p.top_left.y, p.top_right.y, p.bottom_left.y, p.bottom_right.y]
         side = max(max(xs) - min(xs), max(ys) - min(ys))
         return FrameHint.CLOSER if side < SMALL_SIDE * shorter else FrameHint.FOCUS
-    if _laplacian_variance(gray) < SOFT_EDGES:
+    from paperlink.decode import _textured_box
+
+    textured = _textured_box(gray.astype(np.uint8), pad=0)  # where the decoder would look for a code
+    if textured is None:
+        return FrameHint.NONE  # a flat frame: nothing in view
+    top, bottom, left, right = textured
+    if max(bottom - top, right - left) < SMALL_SIDE * shorter:
+        return FrameHint.CLOSER
+    region = gray[max(0, top - 16):bottom + 16, max(0, left - 16):right + 16]
+    if _sharpness(region) < SOFT_EDGES:
         return FrameHint.FOCUS
     return FrameHint.NONE
 
