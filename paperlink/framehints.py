@@ -91,8 +91,10 @@ def sheet_box(image: Any, margin: int = 12) -> tuple[int, int, int, int] | None:
     stands out from its background (then the whole frame is kept)."""
     gray = np.asarray(image.convert("L"), dtype=np.uint8)
     height, width = gray.shape
-    threshold = max(128, int(np.percentile(gray, 50)) + 40)
-    bright = gray >= threshold
+    dark, light = float(np.percentile(gray, 5)), float(np.percentile(gray, 95))
+    if light - dark < 60:
+        return None  # no paper standing out from a desk
+    bright = gray >= (dark + light) / 2
     cols = np.flatnonzero(bright.mean(axis=0) > 0.25)
     rows = np.flatnonzero(bright.mean(axis=1) > 0.25)
     if cols.size == 0 or rows.size == 0:

@@ -149,7 +149,7 @@ def frame() -> Response | tuple[Response, int]:
     duplicate = best.label == OUTCOME_LABELS[CaptureOutcome.DUPLICATE]
     target = best.url
     if target and best.ok and "/notice/" in target:
-        target += "?" + urlencode({"from": "camera", "read": "duplicate" if duplicate else "new"})
+        target += "?" + urlencode({"read": "duplicate" if duplicate else "new"})
     return jsonify(found=True, ok=best.ok, label=best.label, message=best.message, next=target, duplicate=duplicate)
 
 
