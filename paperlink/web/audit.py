@@ -8,9 +8,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.wrappers.response import Response
 
 from paperlink.auditlabels import ACTION_GROUPS, ACTION_LABELS, describe
-from paperlink.dates import JST
+from paperlink.dates import JST, parse_date
 from paperlink.doubleentry import SAME_CLERK_SETTING
-from paperlink.errors import FieldError, field_error
+from paperlink.errors import FieldError, PaperlinkError, field_error
 from paperlink.fields import FieldProblem, norm_municipality
 from paperlink.intake import OFFICE_MUNICIPALITY_SETTING
 from paperlink.web.auth import current_user, login_required, role_required
@@ -21,10 +21,10 @@ PAGE = 100
 
 
 def _utc_bound(day: str, next_day: bool) -> str | None:
-    """The UTC ISO time at which a Japan-time date (yyyy-mm-dd) starts (or the next one, for `until`)."""
+    """The UTC ISO time at which a Japan-time date starts (or the next one, for `until`); 西暦 or 和暦."""
     try:
-        date = dt.date.fromisoformat(day)
-    except ValueError:
+        date = parse_date(day)
+    except (ValueError, PaperlinkError):
         return None
     if next_day:
         date += dt.timedelta(days=1)
@@ -41,7 +41,7 @@ def log() -> str:
         abort(403)
     ledger = get_ledger()
     args = request.args
-    filters = {"date_from": args.get("date_from", "")[:10], "date_to": args.get("date_to", "")[:10],
+    filters = {"date_from": args.get("date_from", "")[:16].strip(), "date_to": args.get("date_to", "")[:16].strip(),
                "actor": args.get("actor", "")[:64], "batch": args.get("batch", "")[:64],
                "action": args.get("action", "")[:32]}
     try:

@@ -46,6 +46,14 @@ def at_1366(browser: Any, server: Server) -> Any:
         context.close()
 
 
+@pytest.fixture
+def view_shot(screenshot_dir: Path) -> Any:
+    """view_shot(page, name): what the clerk sees – the 1366×768 window, not the whole page."""
+    def take(page: Page, name: str) -> None:
+        page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=False)
+    return take
+
+
 def in_view(page: Page, test_id: str) -> bool:
     box = page.get_by_test_id(test_id).bounding_box()
     return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= SMALL["height"]
@@ -57,7 +65,7 @@ def states(server: Server) -> dict[int, str]:
 
 
 def test_1_confirm_header_after_camera_read_then_duplicate(paper: Paper, server: Server, at_1366: Any,
-                                                         shot: Any) -> None:
+                                                         view_shot: Any) -> None:
     page = at_1366()
     log_in(page, "aoki")
     page.get_by_test_id("nav-camera").click()
@@ -73,7 +81,7 @@ def test_1_confirm_header_after_camera_read_then_duplicate(paper: Paper, server:
     ratio = page.evaluate("(() => { const i = document.getElementById('page-image');"
                           " return i.naturalWidth / i.naturalHeight; })()")
     assert ratio < 1.6, f"the snapshot still has the frame's shape ({ratio:.2f})"
-    shot(page, "20-confirm-after-camera-1366")
+    view_shot(page, "20-confirm-after-camera-1366")
     width = page.evaluate("document.getElementById('page-image').getBoundingClientRect().width")
     page.get_by_test_id("page-image").click()
     page.wait_for_function(f"() => document.getElementById('page-image').getBoundingClientRect().width > {width} + 50"
@@ -88,7 +96,7 @@ def test_1_confirm_header_after_camera_read_then_duplicate(paper: Paper, server:
     expect(page.get_by_test_id("read-state")).to_contain_text("重複")
     assert in_view(page, "read-state") and in_view(page, "notice-position")
     assert page.beeps[beeps_before:] and "440" in page.beeps[-1]
-    shot(page, "21-confirm-duplicate-1366")
+    view_shot(page, "21-confirm-duplicate-1366")
     assert states(server) == {1: "decoded"}  # one notice, read twice
 
 
@@ -126,7 +134,7 @@ def test_2_holding_enter_confirms_nothing(paper: Paper, server: Server, at_1366:
     assert in_view(page, "notice-position") and in_view(page, "confirm-button")
 
 
-def test_4_mismatch_screen_marks_and_keeps(paper: Paper, server: Server, at_1366: Any, shot: Any) -> None:
+def test_4_mismatch_screen_marks_and_keeps(paper: Paper, server: Server, at_1366: Any, view_shot: Any) -> None:
     notice = paper.notices[0]
     page = at_1366()
     log_in(page, "aoki")
@@ -154,14 +162,14 @@ def test_4_mismatch_screen_marks_and_keeps(paper: Paper, server: Server, at_1366
     page.get_by_test_id("entry-submit").click()
     page.wait_for_url(re.compile(r"/resolve$"))
     expect(page.get_by_test_id("resolve-item")).to_have_count(2)
-    shot(page, "22-mismatch-1366")
+    view_shot(page, "22-mismatch-1366")
     page.get_by_test_id("input-address").fill(notice.address)  # only this one now
     page.get_by_test_id("resolve-submit").click()
     expect(page.get_by_test_id("resolve-item")).to_have_count(1)
     expect(page.get_by_test_id("resolve-item")).to_contain_text("氏名")
 
 
-def test_5_menu_on_one_row_and_headers_whole(server: Server, at_1366: Any, shot: Any, paper: Paper) -> None:
+def test_5_menu_on_one_row_and_headers_whole(server: Server, at_1366: Any, view_shot: Any) -> None:
     with server.ledger() as ledger:
         add_user(ledger, "sato", "佐藤 花子", {"entry", "review", "admin"}, PASSWORD, actor="test")
     for login in ("aoki", "miru", "sato"):
@@ -171,6 +179,10 @@ def test_5_menu_on_one_row_and_headers_whole(server: Server, at_1366: Any, shot:
         assert len(set(tops)) == 1, f"{login}: the menu wraps ({tops})"
         overflow = page.evaluate("document.querySelector('header.top').scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{login}: the header is wider than the window by {overflow}px"
+        gap = page.evaluate("document.querySelector('.who').getBoundingClientRect().left"
+                            " - Math.max(...[...document.querySelectorAll('.main-nav a')]"
+                            ".map(a => a.getBoundingClientRect().right))")
+        assert gap >= 0, f"{login}: the menu runs under the clerk's name by {-gap}px"
         for url in ("/board", "/export/", "/audit/", "/entry/"):
             response = page.goto(url)
             if response is None or response.status != 200:
@@ -181,11 +193,11 @@ def test_5_menu_on_one_row_and_headers_whole(server: Server, at_1366: Any, shot:
             assert not broken, f"{login} {url}: headers broken over lines: {broken}"
         if login == "sato":
             page.goto("/audit/")
-            shot(page, "23-audit-1366")
+            view_shot(page, "23-audit-1366")
 
 
 def test_6_camera_advice_with_a_dark_4_by_3_camera(browser: Any, server: Server, tmp_path: Path,
-                                                   shot: Any) -> None:
+                                                   view_shot: Any) -> None:
     """A second browser whose camera (640×480) sees only a dark room: after a few seconds the status line,
     still on screen at 1366×768, says to make it brighter."""
     from PIL import Image
@@ -205,7 +217,7 @@ def test_6_camera_advice_with_a_dark_4_by_3_camera(browser: Any, server: Server,
         expect(page.get_by_test_id("camera-status")).to_contain_text("明るく", timeout=20_000)
         assert page.get_by_test_id("camera").get_attribute("data-hint") == "light"
         assert in_view(page, "camera-status")
-        shot(page, "24-camera-advice-4x3-1366")
+        view_shot(page, "24-camera-advice-4x3-1366")
     finally:
         dark.close()
 
