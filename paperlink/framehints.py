@@ -72,9 +72,9 @@ def frame_hint(image: Any) -> FrameHint:
         ys = [p.top_left.y, p.top_right.y, p.bottom_left.y, p.bottom_right.y]
         side = max(max(xs) - min(xs), max(ys) - min(ys))
         return FrameHint.CLOSER if side < SMALL_SIDE * shorter else FrameHint.FOCUS
-    from paperlink.decode import _textured_box
+    from paperlink.decode import textured_box
 
-    textured = _textured_box(gray.astype(np.uint8), pad=0)  # where the decoder would look for a code
+    textured = textured_box(gray.astype(np.uint8), pad=0)  # where the decoder would look for a code
     if textured is None:
         return FrameHint.NONE  # a flat frame: nothing in view
     top, bottom, left, right = textured

@@ -44,7 +44,7 @@ def page() -> str:
 @role_required("review")
 def write() -> Response | str | tuple[str, int]:
     """Write the chosen batches (default: every exportable one) in the chosen format – after a confirm step
-    that names each batch and its count (the form is re-posted with `confirmed=1`)."""
+    that names each batch and its count (the form is re-posted with `proceed=1`)."""
     fmt = request.form.get("format", "jsonl")
     if fmt not in core.FORMATS:
         flash("出力形式を選んでください。", "error")
@@ -54,7 +54,7 @@ def write() -> Response | str | tuple[str, int]:
     if not chosen:
         flash("出力できるバッチがありません（すべての通知が確認済・完了になったバッチだけを出力できます）。", "error")
         return redirect(url_for("export.page"))
-    if request.form.get("confirmed") != "1":
+    if request.form.get("proceed") != "1":
         counts = [(b, views.batch_total(ledger, b) or 0) for b in chosen]
         return render_template("export/confirm.html", counts=counts, fmt=fmt, format_label=FORMAT_LABELS[fmt],
                                total=sum(n for _, n in counts))

@@ -89,7 +89,7 @@ def test_refused_inputs_downloads_and_settings_are_recorded(client, printed, led
         client.send(f"/notice/{ledger.query('SELECT id FROM notices WHERE seq = ?', (seq,))[0]['id']}/confirm")
     client.send("/logout")
     client.login("baba")
-    client.send("/export/", {"format": "jsonl", "batch": printed.result.batch_id, "confirmed": "1"})
+    client.send("/export/", {"format": "jsonl", "batch": printed.result.batch_id, "proceed": "1"})
     name = ledger.query("SELECT file_name FROM exports")[0]["file_name"]
     assert client.get(f"/export/files/{name}").status_code == 200
     assert client.get("/export/report.pdf").status_code == 200

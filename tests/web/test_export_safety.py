@@ -24,7 +24,7 @@ def test_export_needs_a_confirm_step_that_names_batch_and_count(client, printed,
     assert step.status_code == 200 and printed.result.batch_id in text and "3 件" in text and "CSV（UTF-8）" in text
     assert "autofocus" not in text
     assert ledger.query("SELECT COUNT(*) AS n FROM exports")[0]["n"] == 0
-    client.send("/export/", {"format": "csv", "batch": printed.result.batch_id, "confirmed": "1"})
+    client.send("/export/", {"format": "csv", "batch": printed.result.batch_id, "proceed": "1"})
     assert ledger.query("SELECT COUNT(*) AS n FROM exports")[0]["n"] == 1
 
 
@@ -32,7 +32,7 @@ def test_an_exported_batch_downloads_again_in_any_format(client, printed, ledger
     _all_confirmed(client, printed, ledger)
     client.login("baba")
     batch = printed.result.batch_id
-    client.send("/export/", {"format": "jsonl", "batch": batch, "confirmed": "1"})
+    client.send("/export/", {"format": "jsonl", "batch": batch, "proceed": "1"})
     name = ledger.query("SELECT file_name FROM exports")[0]["file_name"]
     original = (home / "exports" / name).read_bytes()
     assert 'data-testid="again-form"' in client.get("/export/").get_data(as_text=True)
