@@ -184,8 +184,10 @@ def resolve_form(row_id: int) -> str | Response | tuple[str, int]:
     # a one-clerk office (setting): the clerk who keyed an entry counts again only after a fresh login
     needs_password = ledger.setting(SAME_CLERK_SETTING, "0") == "1" and clerk.login in views.entry_clerks(ledger, row_id)
     if request.method == "POST":
-        # only the items the clerk re-keyed now: one item may be settled at a time
-        rekeyed = {k: v for k, v in request.form.items() if k not in ("csrf_token", "password") and v.strip()}
+        # only the items the clerk re-keyed now (one may be settled at a time); 「空欄」 ticked keys an empty value
+        rekeyed = {k: v for k, v in request.form.items()
+                   if k not in ("csrf_token", "password") and not k.startswith("empty.") and v.strip()}
+        rekeyed.update({k.removeprefix("empty."): "" for k in request.form if k.startswith("empty.")})
         fresh = False
         if needs_password and request.form.get("password"):
             if authenticate(ledger, clerk.login, request.form.get("password", "")) is None:

@@ -191,3 +191,22 @@ def test_audit_view_does_not_show_the_first_entrys_notice_id(client, ledger, pri
     assert notice.notice_id not in page
     assert notice.notice_id not in str([e.detail for e in ledger.audit_entries()])
 
+
+
+def test_an_item_the_paper_leaves_empty_is_re_keyed_as_empty(client, ledger, printed) -> None:
+    """GIVEN entry 1 typed a remark the paper does not have WHEN the first clerk ticks 「空欄」 on the mismatch
+    screen THEN the empty value (keyed by the second clerk too) settles it; an untouched item is not keyed."""
+    notice = next(n for n in printed.notices if not n.remarks)
+    client.login("aoki")
+    row = client.send("/entry/new").location.rsplit("/", 1)[1]
+    client.send(f"/entry/{row}", _form(notice, remarks="窓口で交付済み"))
+    client.send("/logout")
+    client.login("baba")
+    assert client.send(f"/entry/{row}", _form(notice)).location.endswith("/resolve")
+    client.send("/logout")
+    client.login("aoki")
+    assert 'data-testid="empty-remarks"' in client.get(f"/entry/{row}/resolve").get_data(as_text=True)
+    assert client.send(f"/entry/{row}/resolve", {"remarks": ""}).status_code == 400  # nothing keyed: stays open
+    assert ledger.query("SELECT COUNT(*) AS n FROM entries WHERE round > 2")[0]["n"] == 0
+    assert client.send(f"/entry/{row}/resolve", {"remarks": "", "empty.remarks": "1"}).status_code == 302
+    assert ledger.query("SELECT state FROM notices WHERE id = ?", (row,))[0]["state"] == "done"
