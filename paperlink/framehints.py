@@ -89,8 +89,11 @@ def frame_hint(image: Any) -> FrameHint:
 def sheet_box(image: Any, margin: int = 12) -> tuple[int, int, int, int] | None:
     """The box (left, top, right, bottom) of the bright sheet in a camera frame, or None when no sheet
     stands out from its background (then the whole frame is kept)."""
-    gray = np.asarray(image.convert("L"), dtype=np.uint8)
+    factor = 4  # a quarter of the frame is plenty to find a sheet, and 16 times quicker
+    small = image.convert("L").reduce(factor)
+    gray = np.asarray(small, dtype=np.uint8)
     height, width = gray.shape
+    margin = max(1, margin // factor)
     dark, light = float(np.percentile(gray, 5)), float(np.percentile(gray, 95))
     if light - dark < 60:
         return None  # no paper standing out from a desk
@@ -103,4 +106,4 @@ def sheet_box(image: Any, margin: int = 12) -> tuple[int, int, int, int] | None:
     top, bottom = max(0, int(rows[0]) - margin), min(height, int(rows[-1]) + 1 + margin)
     if (right - left) * (bottom - top) > 0.9 * width * height or right - left < width / 5 or bottom - top < height / 5:
         return None
-    return left, top, right, bottom
+    return (left * factor, top * factor, min(image.width, right * factor), min(image.height, bottom * factor))

@@ -142,7 +142,7 @@ def frame() -> Response | tuple[Response, int]:
             return jsonify(found=False, hint=HINT_TEXTS[hint], hintCode=hint.value)
         return jsonify(found=False)
     keys = trusted()
-    snapshot = _snapshot(image)
+    snapshot = _snapshot(image, data)
     items = [(interpret(code.text, "webcam", 1, keys), snapshot) for code in codes]
     outcomes = capture_scanned(get_ledger(), items, Channel.WEBCAM)
     best = next((o for o in outcomes if o.ok and o.url), None) or next((o for o in outcomes if o.url), outcomes[0])
@@ -153,10 +153,11 @@ def frame() -> Response | tuple[Response, int]:
     return jsonify(found=True, ok=best.ok, label=best.label, message=best.message, next=target, duplicate=duplicate)
 
 
-def _snapshot(image: Any) -> bytes:
-    """The camera frame cropped to the sheet (the clerk compares the paper, not the desk), as a JPEG."""
+def _snapshot(image: Any, data: bytes) -> bytes:
+    """The camera frame cropped to the sheet (the clerk compares the paper, not the desk), as a JPEG; the frame
+    as it came when no sheet stands out from a desk around it."""
     box = sheet_box(image)
-    return _jpeg(image.crop(box) if box else image)
+    return _jpeg(image.crop(box)) if box else data
 
 
 # -- files and the scan folder --------------------------------------------------------------------
