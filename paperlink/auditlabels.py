@@ -132,7 +132,7 @@ def value_text(key: str, value: Any, detail: dict[str, Any]) -> str:
     if key in ("items", "settled"):
         return "、".join(_item_label(str(i)) for i in value)
     if key == "code":
-        return _message_ja(str(value), detail)
+        return _message_ja(str(value), {"batch": detail.get("batch_id", "…"), **detail})
     if key == "codes":
         return "、".join(_message_ja(str(c), {}) for c in value)
     if key == "error" and value:
@@ -175,5 +175,6 @@ def describe(entry: AuditEntry) -> AuditLine:
     for key, value in detail.items():
         if key in HIDDEN_DETAILS or value is None or value == [] or value == "":
             continue
-        shown.append((DETAIL_LABELS.get(key, ITEM_LABELS_FALLBACK), value_text(key, value, entry.detail)))
+        shown.append((DETAIL_LABELS.get(key, ITEM_LABELS_FALLBACK),
+                      value_text(key, value, {"batch_id": entry.subject, **entry.detail})))
     return AuditLine(entry, action, subject, tuple(shown))

@@ -237,6 +237,9 @@ def wedge() -> str | Response | tuple[str, int]:
     outcome = capture_scanned(get_ledger(), [(item, None)], Channel.WEDGE)[0]
     flash(outcome.message, "info" if outcome.ok else "error")
     if outcome.url and outcome.url != url_for("batches.board"):
+        if outcome.ok and "/notice/" in outcome.url:  # the confirm page says 新規 or 重複 at the top
+            duplicate = outcome.label == OUTCOME_LABELS[CaptureOutcome.DUPLICATE]
+            return redirect(outcome.url + "?" + urlencode({"read": "duplicate" if duplicate else "new"}))
         return redirect(outcome.url)
     if outcome.ok:
         return redirect(url_for("capture.wedge"))

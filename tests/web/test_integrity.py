@@ -210,3 +210,14 @@ def test_an_item_the_paper_leaves_empty_is_re_keyed_as_empty(client, ledger, pri
     assert ledger.query("SELECT COUNT(*) AS n FROM entries WHERE round > 2")[0]["n"] == 0
     assert client.send(f"/entry/{row}/resolve", {"remarks": "", "empty.remarks": "1"}).status_code == 302
     assert ledger.query("SELECT state FROM notices WHERE id = ?", (row,))[0]["state"] == "done"
+
+
+def test_scanner_reads_say_new_then_duplicate_on_the_confirm_page(client, printed) -> None:
+    """Issue 12, point 3: after every read the confirm page says 新規 or 重複 at the top (here the scanner)."""
+    client.login("aoki")
+    first = client.send("/capture/wedge", {"code": printed.sheet_texts[0]})
+    assert first.location.endswith("?read=new")
+    assert 'data-read="new"' in client.get(first.location).get_data(as_text=True)
+    again = client.send("/capture/wedge", {"code": printed.sheet_texts[0]})
+    assert again.location.endswith("?read=duplicate")
+    assert "重複：この用紙は既に読み取り済みです" in client.get(again.location).get_data(as_text=True)
