@@ -1161,28 +1161,60 @@ def _check_decoders(required: bool) -> None:
     click.echo(f"warning: {problem.message('en')}", err=True)
 
 
+def _already_running(host: str, port: int) -> bool | None:
+    """Whether something listens on host:port: True if it is a paperlink screen, False if another program, None if
+    nothing does."""
+    import socket
+    import urllib.error
+    import urllib.request
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        if probe.connect_ex((host, port)) != 0:
+            return None
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/login", timeout=3) as answer:
+            return bool(answer.headers.get("X-Paperlink") == "entry-screen")
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
 def _serve(home: Home, port: int) -> None:
+    """The entry screen on waitress (a production WSGI server, pure Python), on paperlink's own loopback address."""
     import threading
 
-    from werkzeug.serving import run_simple
+    from waitress import create_server
 
     from paperlink.watch import watch_in_background
     from paperlink.web import SERVE_HOST, create_app
 
     _check_decoders(required=False)  # typing a sheet in by hand still works without a decoder
+    address = f"http://{SERVE_HOST}:{port}/"
+    running = _already_running(SERVE_HOST, port)
+    if running:
+        raise click.ClickException(f"paperlink is already running at {address} – open that address in the "
+                                   "browser (no second start is needed)")
+    if running is False:
+        raise click.ClickException(f"another program already uses {SERVE_HOST}:{port}; start paperlink with "
+                                   "another --port")
     app = create_app({"HOME": str(home.root)})
+    try:
+        server = create_server(app, host=SERVE_HOST, port=port, threads=8, ident="paperlink")
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {SERVE_HOST}:{port} ({exc.strerror or exc}); "
+                                   "is paperlink already running? Try another --port") from None
     stop = threading.Event()
     watcher = threading.Thread(target=watch_in_background, args=(home.root, stop), daemon=True, name="scan-folder")
     watcher.start()
     click.echo(f"scan folder: {home.scans} (files dropped there are imported automatically)")
-    click.echo(f"paperlink: open http://{SERVE_HOST}:{port}/ in the browser (Ctrl+C stops)")
+    click.echo(f"paperlink: open {address} in the browser (Ctrl+C stops)")
     try:
-        run_simple(SERVE_HOST, port, app, threaded=True, use_reloader=False)
-    except OSError as exc:
-        raise click.ClickException(f"cannot listen on {SERVE_HOST}:{port} ({exc.strerror or exc}); "
-                                   "is paperlink already running? Try another --port") from None
+        server.run()
+    except KeyboardInterrupt:
+        click.echo("paperlink: stopped")
     finally:
         stop.set()
+        server.close()
 
 
 @main.command()

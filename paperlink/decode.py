@@ -217,6 +217,11 @@ def _textured_box(gray: Gray, block: int = 32, pad: int = 3) -> tuple[int, int, 
             max(0, (int(xs.min()) - pad) * block), min(width, (int(xs.max()) + 1 + pad) * block))
 
 
+def textured_box(gray: Gray, pad: int = 3) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of where the decoder looks for a code (see `_textured_box`), or None."""
+    return _textured_box(gray, pad=pad)
+
+
 def _adaptive_threshold(gray: Gray, ratio: float = 0.1) -> Gray:
     """Bradley's local threshold: dark where a pixel is `ratio` below the mean of its window (1/24 of the short side)."""
     from PIL import Image, ImageFilter

@@ -8,9 +8,12 @@
 3. Equal canonical records: the notice is done (完了) – provided the record also matches the cover sheet's
    manifest hash where the batch has one (two clerks who made the same slip are stopped there). Otherwise
    it is 不一致 and the differing items – only those – are re-keyed from the paper; a re-keyed value that
-   equals one of the two entries settles that item (where both entries were wrong, a third value settles it
-   once another clerk has re-keyed it the same way). When every item is settled the record is assembled,
-   validated and checked against the check code and the manifest again, and is done.
+   is settled once two *different* clerks have keyed it – in an entry or a re-key (so the first clerk
+   re-keying their own value settles nothing; a third value settles once another clerk keys it the same
+   way). Where the office allows one clerk to do both entries, that clerk's own value counts twice only
+   after a fresh login, recorded as such. When every item is settled the record is assembled, validated
+   and checked against the check code and the manifest again, and is done. The verification and the audit
+   log name every clerk who keyed a winning value.
 Each step is one transaction with its audit entry.
 """
 
@@ -24,6 +27,7 @@ from paperlink.confirm import WorkflowError, get_notice
 from paperlink.errors import FieldError, NoticeInvalid, field_error
 from paperlink.failpoints import failpoint
 from paperlink.fields import BEFORE_KEYS, FIELD_BY_KEY, FIELDS, FieldProblem
+from paperlink.intake import typed_foreign_municipality
 from paperlink.ledger import ENTRY_STATES, EntryRound, Ledger, NoticeState, VerificationMethod, store
 from paperlink.ledger.rows import EntryRow, NoticeRow
 from paperlink.notice import WAS_EMPTY_TEXT, Notice, before_from_text, parse_notice
@@ -86,6 +90,7 @@ def submit_entry(ledger: Ledger, pk: int, raw: dict[str, Any], check_code: str |
     if row.state not in ENTRY_STATES:
         raise WorkflowError("workflow_not_enterable", notice_id=row.notice_id or f"#{pk}", state=row.state)
     notice, errors = _validate(row, raw, check_code)
+    errors += _municipality_checks(ledger, notice)
     if errors or notice is None:
         return EntryResult(row.state, errors=tuple(errors), stored=False)
     with ledger.transaction():
@@ -97,7 +102,9 @@ def submit_entry(ledger: Ledger, pk: int, raw: dict[str, Any], check_code: str |
             failpoint("entry.first-in-transaction")
             # the typed notice id is not written onto the notice: the second clerk must not see it
             store.move_notice(ledger, pk, NoticeState.FIRST_ENTRY)
-            ledger.audit(clerk.login, "entry.first", row.batch_id, seq=row.seq, notice_id=notice.notice_id)
+            # nor into the audit log, which 審査/管理 clerks read before the second entry: the id the cover listed
+            # (if any) is named, never the one typed
+            ledger.audit(clerk.login, "entry.first", row.batch_id, seq=row.seq, notice_id=row.notice_id)
             return EntryResult(NoticeState.FIRST_ENTRY, notice=notice)
         first = _entry(ledger, pk, EntryRound.FIRST)
         if first.clerk == clerk.login and ledger.setting(SAME_CLERK_SETTING, "0") != "1":
@@ -110,7 +117,8 @@ def submit_entry(ledger: Ledger, pk: int, raw: dict[str, Any], check_code: str |
         _store(ledger, pk, EntryRound.SECOND, notice, check_code, clerk)
         failpoint("entry.in-transaction")
         if not differences:
-            _finish(ledger, row, notice, first.clerk, clerk, same=first.clerk == clerk.login)
+            _finish(ledger, row, notice, [first.clerk, clerk.login] if first.clerk != clerk.login else [clerk.login],
+                    clerk, same=first.clerk == clerk.login)
             return EntryResult(NoticeState.DONE, notice=notice)
         store.move_notice(ledger, pk, NoticeState.MISMATCH)
         ledger.audit(clerk.login, "entry.mismatch", row.batch_id, seq=row.seq, notice_id=row.notice_id,
@@ -126,8 +134,13 @@ def differing_items(ledger: Ledger, pk: int) -> tuple[str, ...]:
 
 
 def resolve(ledger: Ledger, pk: int, rekeyed: dict[str, str], clerk: User,
-            check_code: str | None = None) -> EntryResult:
-    """Re-keyed values for differing items: each one equal to either entry settles that item."""
+            check_code: str | None = None, *, reauthenticated: bool = False) -> EntryResult:
+    """Re-keyed values for differing items: a value settles an item once two different clerks have keyed it.
+
+    Every keying counts – the first and second entries, earlier re-keys and this one. A value only this clerk
+    ever keyed stays a candidate (`entry_rekey_one_clerk`) – unless the office allows one clerk to do both
+    entries and this clerk has just logged in again (`reauthenticated`), which is recorded as such.
+    """
     if not clerk.can("entry"):
         raise WorkflowError("workflow_entry_role")
     row = get_notice(ledger, pk)
@@ -135,23 +148,26 @@ def resolve(ledger: Ledger, pk: int, rekeyed: dict[str, str], clerk: User,
         raise WorkflowError("workflow_not_mismatch", notice_id=row.notice_id or f"#{pk}")
     open_items = differing_items(ledger, pk)
     first = flatten(_entry(ledger, pk, EntryRound.FIRST).values())
-    second = flatten(_entry(ledger, pk, EntryRound.SECOND).values())
     settled_now: dict[str, Any] = {}
     errors: list[FieldError] = []
-    candidates = _candidates(ledger, pk)
     new_candidates: dict[str, Any] = {}
+    alone = ledger.setting(SAME_CLERK_SETTING, "0") == "1" and reauthenticated
+    same_clerk = False
     for item in open_items:
+        if item not in rekeyed:
+            continue  # not re-keyed this time: stays open (the clerk may settle one item at a time)
         value = _normalise_item(item, rekeyed.get(item, ""), errors)
         if value is _INVALID:
             continue
-        candidate = candidates.get(item)
-        confirms = candidate is not None and candidate[0] == value and (
-            candidate[1] != clerk.login or ledger.setting(SAME_CLERK_SETTING, "0") == "1")
-        if value in (first[item], second[item]) or confirms:
+        keyers = [who for keyed, who in _keyings(ledger, pk, item) if keyed == value] + [clerk.login]
+        if len(set(keyers)) >= 2:
             settled_now[item] = value
+        elif len(keyers) >= 2 and alone:
+            settled_now[item] = value
+            same_clerk = True
         else:
             new_candidates[item] = value
-            errors.append(field_error(item, "entry_rekey_differs"))
+            errors.append(field_error(item, "entry_rekey_one_clerk" if len(keyers) >= 2 else "entry_rekey_differs"))
     remaining = tuple(item for item in open_items if item not in settled_now)
     notice = None
     if not remaining:  # every item settled: the assembled record must pass every check before anything is kept
@@ -159,6 +175,7 @@ def resolve(ledger: Ledger, pk: int, rekeyed: dict[str, str], clerk: User,
         merged.update(_settled(ledger, pk))
         merged.update(settled_now)
         notice, problems = _validate(row, unflatten(merged), check_code, manifest=True)
+        problems += _municipality_checks(ledger, notice)
         if problems or notice is None:
             return EntryResult(NoticeState.MISMATCH, differences=open_items, errors=tuple(problems), stored=False)
     with ledger.transaction():
@@ -169,13 +186,55 @@ def resolve(ledger: Ledger, pk: int, rekeyed: dict[str, str], clerk: User,
         if settled_now:
             store.add_entry(ledger, pk, EntryRound.SETTLED, settled_now, clerk.login)
             ledger.audit(clerk.login, "entry.rekeyed", row.batch_id, seq=row.seq,
-                         notice_id=row.notice_id, settled=sorted(settled_now))
+                         notice_id=row.notice_id, settled=sorted(settled_now), same_clerk=same_clerk)
         failpoint("entry.resolve-in-transaction")
         if notice is not None:
-            _finish(ledger, get_notice(ledger, pk), notice, _entry(ledger, pk, EntryRound.FIRST).clerk, clerk,
-                    same=False)
+            same = same_clerk or _was_same_clerk(ledger, pk)
+            _finish(ledger, get_notice(ledger, pk), notice, keyed_by(ledger, pk, notice), clerk, same=same)
             return EntryResult(NoticeState.DONE, notice=notice)
     return EntryResult(NoticeState.MISMATCH, differences=remaining, errors=tuple(errors), stored=bool(settled_now))
+
+
+def _keyings(ledger: Ledger, pk: int, item: str) -> list[tuple[Any, str]]:
+    """Every value keyed for one item, with its clerk: both entries, then every re-key, oldest first."""
+    out = []
+    for round_ in (EntryRound.FIRST, EntryRound.SECOND):
+        entry = store.latest_entry(ledger, pk, round_)
+        if entry is not None:
+            out.append((flatten(entry.values()).get(item), entry.clerk))
+    rekeys = store.entries(ledger, pk, EntryRound.CANDIDATE) + store.entries(ledger, pk, EntryRound.SETTLED)
+    for entry in sorted(rekeys, key=lambda e: e.id):
+        values = entry.values()
+        if item in values:
+            out.append((values[item], entry.clerk))
+    return out
+
+
+def keyed_by(ledger: Ledger, pk: int, notice: Notice) -> list[str]:
+    """Every clerk who keyed a value that won (for any item of the settled record), in the order they keyed."""
+    flat = flatten(notice.record())
+    clerks: list[str] = []
+    for item, value in flat.items():
+        for keyed, who in _keyings(ledger, pk, item):
+            if keyed == value and who not in clerks:
+                clerks.append(who)
+    return clerks
+
+
+def _was_same_clerk(ledger: Ledger, pk: int) -> bool:
+    first, second = store.latest_entry(ledger, pk, EntryRound.FIRST), store.latest_entry(ledger, pk, EntryRound.SECOND)
+    return first is not None and second is not None and first.clerk == second.clerk
+
+
+def _municipality_checks(ledger: Ledger, notice: Notice | None) -> list[FieldError]:
+    """A typed notice addressed to another municipality cannot be entered at this office."""
+    if notice is None:
+        return []
+    office = typed_foreign_municipality(ledger, notice.municipality_code)
+    if office is None:
+        return []
+    return [field_error("municipality_code", "entry_foreign_municipality", value=notice.municipality_code,
+                        office=office)]
 
 
 _INVALID = object()
@@ -212,26 +271,20 @@ def _settled(ledger: Ledger, pk: int) -> dict[str, Any]:
     return settled
 
 
-def _candidates(ledger: Ledger, pk: int) -> dict[str, tuple[Any, str]]:
-    """Re-keyed values that matched neither entry, latest per item, with the clerk who keyed them.
-
-    The same value keyed again by another clerk (or by the same one where the office allows it) settles it.
-    """
-    found: dict[str, tuple[Any, str]] = {}
-    for entry in store.entries(ledger, pk, EntryRound.CANDIDATE):
-        found.update({item: (value, entry.clerk) for item, value in entry.values().items()})
-    return found
-
-
 def _store(ledger: Ledger, pk: int, round_: EntryRound, notice: Notice, check_code: str | None, clerk: User) -> None:
     store.add_entry(ledger, pk, round_, notice.canonical_json(), clerk.login,
                     normalise_check_code(check_code) if check_code else None)
 
 
-def _finish(ledger: Ledger, row: NoticeRow, notice: Notice, entered_by: str, clerk: User, same: bool) -> None:
+SAME_CLERK_REASON = "同じ職員が再認証のうえ入力（一人体制の設定）"
+"""The verification's reason when one clerk keyed the winning values twice, as the office's setting allows."""
+
+
+def _finish(ledger: Ledger, row: NoticeRow, notice: Notice, entered_by: list[str], clerk: User, same: bool) -> None:
+    """完了, with every clerk who keyed the winning values named in the verification and the audit log."""
     store.move_notice(ledger, row.id, NoticeState.DONE, record=notice)
-    store.add_verification(ledger, row.id, VerificationMethod.DOUBLE_ENTRY, clerk.login, entered_by=entered_by,
-                           reason="same clerk after a fresh login" if same else None)
+    store.add_verification(ledger, row.id, VerificationMethod.DOUBLE_ENTRY, clerk.login,
+                           entered_by=", ".join(entered_by), reason=SAME_CLERK_REASON if same else None)
     ledger.audit(clerk.login, "entry.done", row.batch_id, seq=row.seq, notice_id=notice.notice_id,
                  entered_by=entered_by, same_clerk=same)
 

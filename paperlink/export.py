@@ -221,8 +221,14 @@ def report_rows(ledger: Ledger, batch_ids: Sequence[str]) -> list[ReportRow]:
 
 
 
+REPORT_COLUMNS_MM = (29, 13, 33, 50, 36, 16, 18, 28, 22, 28)
+"""Column widths of the processing report (A4 landscape, 273 mm between the margins)."""
+
+
 def processing_report(ledger: Ledger, batch_ids: Sequence[str], printed_at: str | None = None) -> bytes:
     """処理結果一覧 as a PDF: one row per notice (A4 landscape, Japanese, repeated header)."""
+    from xml.sax.saxutils import escape
+
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
@@ -235,16 +241,24 @@ def processing_report(ledger: Ledger, batch_ids: Sequence[str], printed_at: str 
     rows = report_rows(ledger, batch_ids)
     title = ParagraphStyle("t", fontName=font, fontSize=15, leading=20)
     small = ParagraphStyle("s", fontName=font, fontSize=8.5, leading=11)
+    # every cell is a paragraph that wraps inside its column (CJK: between any two characters, Latin: at
+    # spaces and commas), so no text crosses a cell border however long an item is
+    cell = ParagraphStyle("c", fontName=font, fontSize=8.5, leading=10.5, wordWrap="CJK")
     head = ["バッチ", "連番", "通知番号", "氏名", "事由", "状態", "取込方法", "入力", "確認・審査", "日時"]
-    data = [head] + [[r.batch_id, f"{r.seq}/{r.total}", r.notice_id, Paragraph(r.name, small), r.event,
-                      STATE_LABELS[r.state], Paragraph(r.method, small), r.entered_by, r.verified_by, r.verified_at]
-                     for r in rows]
-    table = Table(data, repeatRows=1, colWidths=[30 * mm, 14 * mm, 34 * mm, 52 * mm, 36 * mm, 16 * mm, 18 * mm,
-                                                 20 * mm, 20 * mm, 27 * mm])
-    table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), 8.5),
-                               ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+
+    def para(text: str) -> Paragraph:
+        return Paragraph(escape(text), cell)
+
+    data = [[para(h) for h in head]] + [
+        [para(r.batch_id), para(f"{r.seq}/{r.total}"), para(r.notice_id), para(r.name), para(r.event),
+         para(STATE_LABELS[r.state]), para(r.method), para(r.entered_by),
+         para(r.verified_by), para(r.verified_at)]
+        for r in rows]
+    table = Table(data, repeatRows=1, colWidths=[REPORT_COLUMNS_MM[i] * mm for i in range(len(head))])
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
                                ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.9, 0.9, 0.9)),
-                               ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+                               ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3)]))
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm,
                             topMargin=12 * mm, bottomMargin=12 * mm, title="処理結果一覧", author="paperlink",

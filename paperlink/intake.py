@@ -6,8 +6,9 @@ second notice; a sheet that contradicts what the ledger knows (another record fo
 that differs from the manifest's) is a conflict; a sheet whose signature fails is rejected. None of these
 changes a notice or a batch: the attempt is only kept as a capture with its outcome, audited, so a
 reviewer can see it (and, for a failed signature, accept it with a reason). Input that holds no paperlink
-code at all (a blank page, a broken file, another program's QR code), and a sheet addressed to another
-municipality than the office's, leave no trace in the ledger.
+code at all (a blank page, a broken file, another program's QR code) leaves no trace in the ledger; a
+sheet or a cover sheet addressed to another municipality than the office's registers nothing and leaves
+only an audit line naming the batch and both municipality codes (so the refusal can be seen).
 """
 
 from __future__ import annotations
@@ -29,11 +30,27 @@ ACCEPTED = frozenset({CaptureOutcome.NEW, CaptureOutcome.DUPLICATE, CaptureOutco
 
 
 def foreign_municipality(ledger: Ledger, item: ScanItem) -> str | None:
-    """The sheet's municipality code if the office has one set and the sheet is for another municipality."""
+    """The code of another municipality a sheet or a cover sheet is addressed to, if the office has its own set.
+
+    A sheet names its notice's municipality; a cover sheet (manifest version 2) names every municipality its
+    batch's notices are addressed to, and is foreign unless that is exactly the office's own.
+    """
     office = ledger.setting(OFFICE_MUNICIPALITY_SETTING)
-    if office and item.sheet is not None and item.sheet.notice.municipality_code != office:
+    if not office:
+        return None
+    if item.sheet is not None and item.sheet.notice.municipality_code != office:
         return item.sheet.notice.municipality_code
+    if item.manifest is not None and item.manifest.entries:
+        others = [code for code in item.manifest.municipalities if code != office]
+        if others or not item.manifest.municipalities:
+            return others[0] if others else "?"
     return None
+
+
+def typed_foreign_municipality(ledger: Ledger, municipality_code: str) -> str | None:
+    """The office's own code if a typed notice is addressed to another municipality (None: it may be entered)."""
+    office = ledger.setting(OFFICE_MUNICIPALITY_SETTING)
+    return office if office and municipality_code != office else None
 
 
 @dataclass(frozen=True)
@@ -96,10 +113,17 @@ def _record(ledger: Ledger, item: ScanItem, channel: Channel, actor: str) -> Int
         # no paperlink code at all (blank page, unreadable file, another program's QR): nothing to keep
         return _result(CaptureOutcome.REJECTED, item.problem or PaperlinkError("intake_no_code"), page=item.page)
     other = foreign_municipality(ledger, item)
-    if other is not None and item.sheet is not None:
+    if other is not None:
         office = ledger.setting(OFFICE_MUNICIPALITY_SETTING) or ""
-        return _result(CaptureOutcome.FOREIGN, PaperlinkError("intake_foreign", other=other, office=office),
-                       item.sheet.batch_id, item.sheet.seq, item.sheet.notice.notice_id, item.page)
+        if item.sheet is not None:
+            return _foreign(ledger, item, actor, channel,
+                            _result(CaptureOutcome.FOREIGN, PaperlinkError("intake_foreign", other=other, office=office),
+                                    item.sheet.batch_id, item.sheet.seq, item.sheet.notice.notice_id, item.page))
+        assert item.manifest is not None
+        return _foreign(ledger, item, actor, channel,
+                        _result(CaptureOutcome.FOREIGN,
+                                PaperlinkError("intake_foreign_cover", other=other, office=office),
+                                item.manifest.batch_id, page=item.page))
     if item.sheet is not None and item.verified:
         try:
             result = _record_sheet(ledger, item.sheet, actor)
@@ -119,9 +143,17 @@ def _record(ledger: Ledger, item: ScanItem, channel: Channel, actor: str) -> Int
         error_code=item.problem.code if item.problem is not None else None)
     ledger.audit(actor, f"capture.{result.outcome.value}", result.batch_id or item.source,
                  capture=capture_id, channel=channel.value, source=item.source, page=item.page,
-                 seq=result.seq, notice_id=result.notice_id, message=result.message)
+                 seq=result.seq, notice_id=result.notice_id, message=result.message, code=result.code)
     return IntakeResult(result.outcome, result.code, result.params, result.batch_id, result.seq, result.notice_id,
                         capture_id, item.page)
+
+
+def _foreign(ledger: Ledger, item: ScanItem, actor: str, channel: Channel, result: IntakeResult) -> IntakeResult:
+    """A code for another municipality: nothing of it is kept but an audit line with the reason (no personal
+    data: the batch id, the page and the municipality codes)."""
+    ledger.audit(actor, "capture.foreign", result.batch_id or item.source, channel=channel.value, page=item.page,
+                 seq=result.seq, other=result.params.get("other"), office=result.params.get("office"), code=result.code)
+    return result
 
 
 def _rejected(item: ScanItem) -> IntakeResult:

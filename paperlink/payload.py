@@ -6,7 +6,9 @@ A sheet payload is plain ASCII in the QR alphanumeric alphabet:
 
 The Ed25519 signature covers every byte before it and the SHA-256 of the canonical record, so a changed
 byte anywhere, or a record decoded with other code tables, fails verification. A cover sheet carries
-manifest payloads (`PM1:`), listing every notice id of the batch with a short hash of its record.
+manifest payloads (`PM2:`), listing every notice id of the batch with a short hash of its record and the
+municipality code(s) its notices are addressed to (version 2; a version-1 cover, which named no municipality,
+is refused as a format this version does not read, so no batch reaches the board without its addressee).
 Parsing (`from_text`) and verifying (`verify`) are separate steps: a tampered sheet is still shown.
 """
 
@@ -38,8 +40,10 @@ from paperlink.keys import key_id
 from paperlink.notice import Notice, parse_notice
 
 VERSION = 1
+MANIFEST_VERSION = 2
+"""Manifest payloads are one version ahead of sheets: version 2 added the municipality code(s)."""
 SHEET_PREFIX = f"PL{VERSION}:"
-MANIFEST_PREFIX = f"PM{VERSION}:"
+MANIFEST_PREFIX = f"PM{MANIFEST_VERSION}:"
 _KIND_SHEET, _KIND_MANIFEST = 0x01, 0x02
 _FLAG_DEFLATED = 0x01
 _SIGNATURE_CONTEXT = b"paperlink-qr-v1\x00"
@@ -121,9 +125,10 @@ def _frame(kind: int, key: bytes, batch_id: str) -> bytearray:
 def _unframe(text: str, prefix: str, kind: int) -> tuple[Reader, bytes, bytes, str, bytes]:
     """Check prefix and framing; return (reader at the body, signed bytes, key id, batch id, signature)."""
     if not text.startswith(prefix):
-        other = re.match(r"^P[LM](\d+):", text)
-        if other and other[1] != str(VERSION):
-            raise PayloadVersionError("payload_version", version=other[1], supported=VERSION)
+        other = re.match(r"^P([LM])(\d+):", text)
+        supported = MANIFEST_VERSION if prefix == MANIFEST_PREFIX else VERSION
+        if other and other[1] == prefix[1] and other[2] != str(supported):
+            raise PayloadVersionError("payload_version", version=other[2], supported=supported)
         raise NotPaperlinkPayload("payload_foreign", prefix=prefix)
     if len(text) - len(prefix) < (12 + _SIG_LEN) * 3 // 2:
         raise PayloadCorrupt("payload_too_short")
@@ -237,7 +242,8 @@ def short_hash(notice: Notice) -> bytes:
 
 @dataclass(frozen=True)
 class ManifestPayload:
-    """One part of a batch's manifest: (seq, notice id, short hash) for a run of the batch's notices."""
+    """One part of a batch's manifest: (seq, notice id, short hash) for a run of the batch's notices, and the
+    municipality code(s) the batch's notices are addressed to (signed with the rest)."""
 
     batch_id: str
     total: int
@@ -246,11 +252,14 @@ class ManifestPayload:
     entries: tuple[tuple[int, str, bytes], ...]
     key_id: bytes
     signature: bytes = b""
+    municipalities: tuple[str, ...] = ()
 
     def _bytes(self) -> bytes:
         out = _frame(_KIND_MANIFEST, self.key_id, self.batch_id)
-        for n in (self.total, self.part, self.parts, len(self.entries)):
+        for n in (self.total, self.part, self.parts, len(self.entries), len(self.municipalities)):
             put_varint(out, n)
+        for code in self.municipalities:
+            put_varint(out, int(code))
         body = bytearray()
         for seq, notice_id, digest in self.entries:
             put_varint(body, seq)
@@ -270,7 +279,10 @@ class ManifestPayload:
         """Parse a manifest QR text (not yet verified)."""
         reader, signed, key, batch_id, signature = _unframe(text, MANIFEST_PREFIX, _KIND_MANIFEST)
         try:
-            total, part, parts, count = (reader.varint() for _ in range(4))
+            total, part, parts, count, places = (reader.varint() for _ in range(5))
+            municipalities = tuple(f"{reader.varint():06d}" for _ in range(places))
+            if any(len(code) != 6 for code in municipalities):
+                raise CompactError("a municipality code longer than six digits")
             body = Reader(inflate(signed[reader.pos:]))
             entries = []
             for _ in range(count):
@@ -281,7 +293,7 @@ class ManifestPayload:
                 raise CompactError("extra bytes after the entries")
         except (CompactError, UnicodeDecodeError) as exc:
             raise PayloadCorrupt("payload_manifest_damaged", detail=exc) from None
-        return cls(batch_id, total, part, parts, tuple(entries), key, signature)
+        return cls(batch_id, total, part, parts, tuple(entries), key, signature, municipalities)
 
     def verify(self, trusted: Mapping[bytes, Ed25519PublicKey]) -> None:
         """Raise UnknownKey or BadSignature unless a trusted key signed this manifest part."""
@@ -293,11 +305,13 @@ def manifest_texts(batch_id: str, numbered: Sequence[tuple[int, Notice]], total:
     """The signed manifest QR texts for a batch, `per_part` notices in each."""
     chunks = [numbered[i:i + per_part] for i in range(0, len(numbered), per_part)] or [[]]
     own = key_id(private.public_key())
+    places = tuple(sorted({n.municipality_code for _, n in numbered}))
     texts = []
     for index, chunk in enumerate(chunks, start=1):
         entries = tuple((seq, n.notice_id, short_hash(n)) for seq, n in chunk)
-        unsigned = ManifestPayload(batch_id, total, index, len(chunks), entries, own)
+        unsigned = ManifestPayload(batch_id, total, index, len(chunks), entries, own, municipalities=places)
         signature = private.sign(_SIGNATURE_CONTEXT + unsigned._bytes())
-        texts.append(ManifestPayload(batch_id, total, index, len(chunks), entries, own, signature).to_text())
+        texts.append(ManifestPayload(batch_id, total, index, len(chunks), entries, own, signature,
+                                     places).to_text())
     return texts
 

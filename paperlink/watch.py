@@ -101,7 +101,7 @@ class ScanFolder:
             verdict["reason"] = "; ".join(problems) if problems else None
             add_scanned_file(self.ledger, sha, path.name, len(data), outcome, verdict["reason"])
             self.ledger.audit(self.actor, f"scan_folder.{outcome.value}", path.name, sha256=sha,
-                              reason=verdict["reason"])
+                              reason=verdict["reason"], codes=[r.code for r in results if not r.accepted])
 
         results = tuple(capture_scans(self.ledger, scan_paths([path], self.trusted), Channel.FOLDER, self.actor,
                                      then=remember_file))

@@ -41,6 +41,10 @@ GOLDEN_SHEET_TEXT = (
 # The code tables' fingerprint inside the payload: a change of any table the payload indexes changes it and
 # the golden text with it (deliberately: paperlink/tables/*.json changed, and their versions say so).
 GOLDEN_TABLES_FINGERPRINT = "14e3"
+GOLDEN_MANIFEST_TEXT = (
+    "PM2:DD0-09T7L .S2-C8%P4H0Y506A0$AWCSCDBVNF6QF6:Q66J6NV6WF0JTVXIKFEJ+P0I*7B5K3LOM%4BWFC%PW62IOFB728 HCTQGSC8RU3"
+    "IFUM6XRTO6B0KC%HNV G+WPA/QYRK6$5SZEN*P./GDX6*WKE08+Z4HUT7+CT1F 7F18PP%8$QN2ZO"
+)
 GOLDEN_CHECK_CODE = "SPC-WDH"
 GOLDEN_CARD_CHECK = "E1"
 
@@ -164,4 +168,17 @@ def test_manifest_tamper_is_detected(sample_notices) -> None:
     data = bytearray(b45decode(text[4:]))
     data[14] ^= 0x04
     with pytest.raises(PayloadError):
-        ManifestPayload.from_text("PM1:" + b45encode(bytes(data))).verify(TRUSTED)
+        ManifestPayload.from_text("PM2:" + b45encode(bytes(data))).verify(TRUSTED)
+
+
+def test_golden_manifest_payload(sample_notices) -> None:
+    """GIVEN a fixed key, batch and notices THEN the cover's payload is exactly the pinned one: version 2,
+    naming the municipality its notices are addressed to (a format change is deliberate)."""
+    text = manifest_texts(BATCH, list(enumerate(sample_notices[:3], 1)), 3, GOLDEN_KEY)[0]
+    assert text.startswith("PM2:")
+    manifest = ManifestPayload.from_text(text)
+    manifest.verify(TRUSTED)
+    assert manifest.municipalities == tuple(sorted({n.municipality_code for n in sample_notices[:3]}))
+    assert text == GOLDEN_MANIFEST_TEXT
+    with pytest.raises(PayloadVersionError, match="version 1"):
+        ManifestPayload.from_text("PM1:" + text[4:])

@@ -159,7 +159,7 @@ def test_double_entry_by_two_clerks_then_export(ledger: Ledger, clerks, printed,
     assert (tmp_path / "out.jsonl").read_bytes() == dumps_notices(NOTICES)
     verification = ledger.query("SELECT * FROM verifications WHERE notice_row = ?", (row,))[0]
     assert (verification["method"], verification["entered_by"], verification["verified_by"]) == \
-        ("double_entry", "tanaka", "suzuki")
+        ("double_entry", "tanaka, suzuki", "suzuki")
 
 
 def test_typed_record_must_match_manifest_and_check_code(ledger: Ledger, clerks, printed) -> None:
@@ -183,7 +183,9 @@ def test_typed_record_must_match_manifest_and_check_code(ledger: Ledger, clerks,
     assert (second.state, second.differences) == ("mismatch", ("birth_date",))
     wrong_choice = resolve(ledger, row, {"birth_date": wrong_birth}, suzuki)
     assert wrong_choice.state == "mismatch" and not wrong_choice.stored
-    assert resolve(ledger, row, {"birth_date": notice.birth_date.isoformat()}, suzuki).state == "done"
+    alone = resolve(ledger, row, {"birth_date": notice.birth_date.isoformat()}, suzuki)  # only suzuki keyed it
+    assert alone.state == "mismatch" and alone.errors[0].code == "entry_rekey_one_clerk"
+    assert resolve(ledger, row, {"birth_date": notice.birth_date.isoformat()}, tanaka).state == "done"
 
 
 def test_the_second_clerk_cannot_see_the_first_entry(ledger: Ledger, clerks) -> None:

@@ -144,3 +144,37 @@ def anchor_problem(db: sqlite3.Connection, anchor: Anchor, key: bytes) -> tuple[
     if row["hash"] != anchor.head:
         return "audit_anchor_mismatch", {"count": anchor.count, "entry": int(row["id"])}
     return None
+def search(db: sqlite3.Connection, *, actor: str | None = None, action: str | None = None,
+           subject: str | None = None, since: str | None = None, until: str | None = None,
+           offset: int = 0, limit: int = 100) -> tuple[list[AuditEntry], int]:
+    """Entries newest first matching every filter given, one page of them, and how many match in all.
+
+    `action` matches an action or its group (`entry` matches `entry.first`, …); `subject` matches a part of
+    the subject (a batch id among several); `since`/`until` are UTC ISO times (`at >= since`, `at < until`).
+    """
+    where, params = [], []
+    if actor:
+        where.append("actor = ?")
+        params.append(actor)
+    if action:
+        where.append("(action = ? OR action LIKE ? ESCAPE '\\')")
+        params += [action, action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ".%"]
+    if subject:
+        where.append("instr(subject, ?) > 0")
+        params.append(subject)
+    if since:
+        where.append("at >= ?")
+        params.append(since)
+    if until:
+        where.append("at < ?")
+        params.append(until)
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    total = int(db.execute("SELECT COUNT(*) FROM audit" + clause, params).fetchone()[0])
+    rows = db.execute("SELECT * FROM audit" + clause + " ORDER BY id DESC LIMIT ? OFFSET ?", [*params, limit, offset])
+    return [AuditEntry(r["id"], r["at"], r["actor"], r["action"], r["subject"], json.loads(r["detail"]),
+                       r["prev_hash"], r["hash"]) for r in rows], total
+
+
+def actors(db: sqlite3.Connection) -> list[str]:
+    """Everyone who appears in the log, sorted."""
+    return [str(r[0]) for r in db.execute("SELECT DISTINCT actor FROM audit ORDER BY actor")]

@@ -178,6 +178,14 @@ class Ledger:
         """Audit entries in order (all, or those of one subject)."""
         return chain.entries(self.db, subject)
 
+    def audit_search(self, **filters: Any) -> tuple[list[AuditEntry], int]:
+        """One page of audit entries, newest first, matching the filters (see `audit.search`), and the total."""
+        return chain.search(self.db, **filters)
+
+    def audit_actors(self) -> list[str]:
+        """Everyone who appears in the audit log."""
+        return chain.actors(self.db)
+
     def audit_count(self) -> int:
         """How many entries the audit log holds."""
         return chain.count(self.db)

@@ -204,6 +204,11 @@ def first_clerk(ledger: Ledger, pk: int) -> str | None:
     return str(row["clerk"]) if row else None
 
 
+def entry_clerks(ledger: Ledger, pk: int) -> set[str]:
+    """Every clerk who typed an entry or re-keyed an item of a notice."""
+    return {str(r["clerk"]) for r in ledger.db.execute("SELECT DISTINCT clerk FROM entries WHERE notice_row = ?", (pk,))}
+
+
 def typed_check_code(ledger: Ledger, pk: int) -> str | None:
     """The check code typed with the latest first or second entry, if any."""
     row = ledger.db.execute(

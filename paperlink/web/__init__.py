@@ -163,6 +163,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Paperlink"] = "entry-screen"  # a second `serve` recognises the first one
         response.headers["Permissions-Policy"] = "camera=(self), microphone=(), geolocation=()"
         if not request.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-store"

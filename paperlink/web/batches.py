@@ -100,4 +100,4 @@ def board() -> str:
     """The home page."""
     today = dt.datetime.now(JST).date().isoformat()
     return render_template("batches/board.html", cards=batch_cards(get_ledger(), today), labels=STATE_LABELS,
-                           order=STATE_ORDER)
+                           order=STATE_ORDER, states=NoticeState)

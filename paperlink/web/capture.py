@@ -20,11 +20,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers.response import Response
 
 from paperlink.decode import decode_frame
+from paperlink.framehints import HINT_TEXTS, frame_hint, sheet_box
 from paperlink.intake import IntakeResult, capture_scans
 from paperlink.ledger import CaptureOutcome, Channel, Ledger, store, views
 from paperlink.pages import page_count
@@ -80,13 +82,18 @@ def capture_scanned(ledger: Ledger, scanned: Iterable[tuple[ScanItem, bytes | No
     pairs = list(scanned)
     outcomes: list[Outcome | None] = [None] * len(pairs)
     to_record: list[tuple[int, ScanItem, bytes | None]] = []
+    refused: list[ScanItem] = []
     for index, (item, image) in enumerate(pairs):
         if item.sheet is None and item.manifest is None:
             outcomes[index] = Outcome(item.source, item.page, unrecorded_label(item), scan_error_ja(item.problem), False,
                                       url_for("entry.index") if item.text is None and item.page else None,
                                       manual=item.text is None and item.page > 0)
+            refused.append(item)
         else:
             to_record.append((index, item, image))
+    if refused and channel is not Channel.WEBCAM:  # a camera sees foreign codes many times a second: not logged
+        refuse_inputs(ledger, channel, [(item.source, item.page, item.problem.code if item.problem else "intake_no_code")
+                                        for item in refused])
     if to_record:
         results = capture_scans(ledger, [item for _, item, _ in to_record], channel, current_user().login)
         for (index, item, image), result in zip(to_record, results, strict=True):
@@ -96,6 +103,14 @@ def capture_scanned(ledger: Ledger, scanned: Iterable[tuple[ScanItem, bytes | No
                                       outcome_message(result, views.batch_total(ledger, result.batch_id), item.problem),
                                       result.accepted, _url(ledger, result), result.capture_id)
     return [o for o in outcomes if o is not None]
+
+
+def refuse_inputs(ledger: Ledger, channel: Channel, refused: list[tuple[str, int, str]]) -> None:
+    """Audit inputs that were not taken (no code, not an image, unreadable scanner input), with the reason's code."""
+    with ledger.transaction():
+        for source, page, code in refused:
+            ledger.audit(current_user().login, "input.refused", source, channel=channel.value, page=page or None,
+                         code=code)
 
 
 # -- webcam ---------------------------------------------------------------------------------------
@@ -124,12 +139,27 @@ def frame() -> Response | tuple[Response, int]:
         return jsonify(found=False, error="カメラの画像を読めませんでした。"), 400
     codes = decode_frame(image)
     if not codes:
+        if request.args.get("hint") == "1":
+            hint = frame_hint(image)
+            return jsonify(found=False, hint=HINT_TEXTS[hint], hintCode=hint.value)
         return jsonify(found=False)
     keys = trusted()
-    items = [(interpret(code.text, "webcam", 1, keys), data) for code in codes]
+    snapshot = _snapshot(image, data)
+    items = [(interpret(code.text, "webcam", 1, keys), snapshot) for code in codes]
     outcomes = capture_scanned(get_ledger(), items, Channel.WEBCAM)
     best = next((o for o in outcomes if o.ok and o.url), None) or next((o for o in outcomes if o.url), outcomes[0])
-    return jsonify(found=True, ok=best.ok, label=best.label, message=best.message, next=best.url)
+    duplicate = best.label == OUTCOME_LABELS[CaptureOutcome.DUPLICATE]
+    target = best.url
+    if target and best.ok and "/notice/" in target:
+        target += "?" + urlencode({"read": "duplicate" if duplicate else "new"})
+    return jsonify(found=True, ok=best.ok, label=best.label, message=best.message, next=target, duplicate=duplicate)
+
+
+def _snapshot(image: Any, data: bytes) -> bytes:
+    """The camera frame cropped to the sheet (the clerk compares the paper, not the desk), as a JPEG; the frame
+    as it came when no sheet stands out from a desk around it."""
+    box = sheet_box(image)
+    return _jpeg(image.crop(box)) if box else data
 
 
 # -- files and the scan folder --------------------------------------------------------------------
@@ -246,12 +276,16 @@ def wedge() -> str | Response | tuple[str, int]:
     try:
         text = normalise_wedge(typed)
     except WedgeInputError as exc:
+        refuse_inputs(get_ledger(), Channel.WEDGE, [("wedge", 0, exc.code)])
         flash(exc.message_ja, "error")
         return render_template("capture/wedge.html"), 400
     item = interpret(text, "wedge", 1, trusted())
     outcome = capture_scanned(get_ledger(), [(item, None)], Channel.WEDGE)[0]
     flash(outcome.message, "info" if outcome.ok else "error")
     if outcome.url and outcome.url != url_for("batches.board"):
+        if outcome.ok and "/notice/" in outcome.url:  # the confirm page says 新規 or 重複 at the top
+            duplicate = outcome.label == OUTCOME_LABELS[CaptureOutcome.DUPLICATE]
+            return redirect(outcome.url + "?" + urlencode({"read": "duplicate" if duplicate else "new"}))
         return redirect(outcome.url)
     if outcome.ok:
         return redirect(url_for("capture.wedge"))

@@ -64,7 +64,7 @@ def notice(row_id: int) -> str | Response:
                            signature=_signature(ledger, row), signature_labels=SIGNATURE_LABELS,
                            image=_image_capture(ledger, row_id), verification=store.verification(ledger, row_id),
                            verified_by_labels=VERIFIED_BY_LABELS, can_confirm=can_confirm,
-                           return_to=request.args.get("from", ""))
+                           return_to=request.args.get("from", ""), read=request.args.get("read", ""))
 
 
 @bp.route("/notice/<int:row_id>/confirm", methods=["POST"])

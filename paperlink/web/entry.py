@@ -181,17 +181,32 @@ def resolve_form(row_id: int) -> str | Response | tuple[str, int]:
                         else url_for("entry.form", row_id=row_id))
     errors: dict[str, list[str]] = {}
     status = 200
+    clerk = current_user()
+    # a one-clerk office (setting): the clerk who keyed an entry counts again only after a fresh login
+    needs_password = ledger.setting(SAME_CLERK_SETTING, "0") == "1" and clerk.login in views.entry_clerks(ledger, row_id)
     if request.method == "POST":
-        rekeyed = {k: v for k, v in request.form.items() if k not in ("csrf_token",)}
+        # only the items the clerk re-keyed now (one may be settled at a time); 「空欄」 ticked keys an empty value
+        rekeyed = {k: v for k, v in request.form.items()
+                   if k not in ("csrf_token", "password") and not k.startswith("empty.") and v.strip()}
+        rekeyed.update({k.removeprefix("empty."): "" for k in request.form if k.startswith("empty.")})
+        fresh = False
+        if needs_password and request.form.get("password"):
+            if authenticate(ledger, clerk.login, request.form.get("password", "")) is None:
+                errors["password"] = ["パスワードが違います。"]
+            else:
+                fresh = True
+                with ledger.transaction():
+                    ledger.audit(clerk.login, "entry.same_clerk_login", row.batch_id, seq=row.seq)
         try:
-            result = resolve(ledger, row_id, rekeyed, current_user(), views.typed_check_code(ledger, row_id))
+            result = resolve(ledger, row_id, rekeyed, clerk, views.typed_check_code(ledger, row_id),
+                             reauthenticated=fresh)
         except WorkflowError as exc:
             flash(exc.message_ja, "error")
             return redirect(url_for("entry.resolve_form", row_id=row_id))
         if result.state is NoticeState.DONE:
             flash("すべての項目が一致しました（完了）。", "info")
             return redirect(url_for("confirm.notice", row_id=row_id))
-        errors = errors_by_field(result.errors)
+        errors = {**errors_by_field(result.errors), **errors}
         status = 400
         flash("まだ一致しない項目があります。用紙をもう一度確認してください。", "error")
     items = differing_items(ledger, row_id)
@@ -199,7 +214,7 @@ def resolve_form(row_id: int) -> str | Response | tuple[str, int]:
                            items=[(item, entry_item_label(item)) for item in items], errors=errors,
                            record_errors=errors.get("(record)", []) + errors.get("check_code", []),
                            date_items={i for i in items if FIELD_BY_KEY[i.removeprefix("before.")].is_date},
-                           date_hint=DATE_HINT), status
+                           date_hint=DATE_HINT, needs_password=needs_password), status
 
 
 @bp.route("/check", methods=["POST"])
@@ -224,4 +239,6 @@ def check() -> Response | tuple[Response, int]:
     except FieldProblem as exc:
         return jsonify(ok=False, error=field_error(item, exc.code, **exc.params).message_ja)
     canonical = value.isoformat() if isinstance(value, dt.date) else value
-    return jsonify(ok=True, value=display_value(key, value), canonical=canonical, check=field_check(item, canonical))
+    # the sheet prints check characters for the items only, not for the before values
+    check = "" if item.startswith("before.") else field_check(item, canonical)
+    return jsonify(ok=True, value=display_value(key, value), canonical=canonical, check=check)

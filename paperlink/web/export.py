@@ -4,6 +4,7 @@ the 処理結果一覧 PDF."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -33,14 +34,17 @@ def file_name(batch_ids: list[str], fmt: str) -> str:
 def page() -> str:
     """Exportable batches, the buttons, the files written so far, and every batch for the report."""
     ledger = get_ledger()
+    exported = views.exports(ledger)
+    again = sorted({e.batch_id for e in views.exports(ledger, limit=100_000)})
     return render_template("export/page.html", exportable=views.exportable_batches(ledger),
-                           batches=views.batches(ledger), exported=views.exports(ledger), formats=FORMAT_LABELS)
+                           batches=views.batches(ledger), exported=exported, formats=FORMAT_LABELS, again=again)
 
 
 @bp.route("/", methods=["POST"])
 @role_required("review")
-def write() -> Response | tuple[str, int]:
-    """Write the chosen batches (default: every exportable one) in the chosen format."""
+def write() -> Response | str | tuple[str, int]:
+    """Write the chosen batches (default: every exportable one) in the chosen format – after a confirm step
+    that names each batch and its count (the form is re-posted with `proceed=1`)."""
     fmt = request.form.get("format", "jsonl")
     if fmt not in core.FORMATS:
         flash("出力形式を選んでください。", "error")
@@ -50,6 +54,10 @@ def write() -> Response | tuple[str, int]:
     if not chosen:
         flash("出力できるバッチがありません（すべての通知が確認済・完了になったバッチだけを出力できます）。", "error")
         return redirect(url_for("export.page"))
+    if request.form.get("proceed") != "1":
+        counts = [(b, views.batch_total(ledger, b) or 0) for b in chosen]
+        return render_template("export/confirm.html", counts=counts, fmt=fmt, format_label=FORMAT_LABELS[fmt],
+                               total=sum(n for _, n in counts))
     target = exports_dir() / file_name(chosen, fmt)
     try:
         result = core.export(ledger, chosen, target, fmt, current_user().login, trusted=trusted())
@@ -73,7 +81,32 @@ def download(name: str) -> Response:
     path = exports_dir() / next(n for n in known if n == name)
     if not path.is_file():
         abort(404)
-    return send_file(path, as_attachment=True, download_name=name)
+    data = path.read_bytes()
+    ledger = get_ledger()
+    with ledger.transaction():
+        ledger.audit(current_user().login, "export.downloaded", name, sha256=hashlib.sha256(data).hexdigest())
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=name, mimetype="application/octet-stream")
+
+
+@bp.route("/again")
+@role_required("review")
+def again() -> Response:
+    """An exported batch once more, in any format, rendered from the ledger (the same bytes as an export in
+    that format) – recorded in the audit log."""
+    ledger = get_ledger()
+    batch_id = request.args.get("batch", "")
+    fmt = request.args.get("format", "jsonl")
+    if fmt not in core.FORMATS or batch_id not in {e.batch_id for e in views.exports(ledger, limit=100_000)}:
+        abort(404)
+    try:
+        data = core.render_export(core.batch_notices(ledger, batch_id), fmt)
+    except ExportError as exc:
+        abort(400, exc.message_ja)
+    digest = hashlib.sha256(data).hexdigest()
+    with ledger.transaction():
+        ledger.audit(current_user().login, "export.downloaded", batch_id, format=fmt, sha256=digest, again=True)
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{batch_id}-again{SUFFIX[fmt]}",
+                     mimetype="application/octet-stream")
 
 
 @bp.route("/report.pdf")
@@ -86,4 +119,6 @@ def report() -> Response:
         pdf = core.processing_report(ledger, chosen)
     except ExportError as exc:
         abort(400, exc.message_ja)
+    with ledger.transaction():
+        ledger.audit(current_user().login, "report.downloaded", ",".join(chosen), batches=len(chosen))
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name="処理結果一覧.pdf")

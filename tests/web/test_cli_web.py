@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from paperlink.ledger import Ledger
 from paperlink.users import authenticate
+from paperlink.web import SERVE_HOST
 
 
 def test_users_add_with_password_file(runner, home: Path, tmp_path: Path, fast_passwords) -> None:
@@ -47,3 +50,57 @@ def test_serve_binds_to_localhost_only(runner) -> None:
     """GIVEN serve's help WHEN read THEN there is a port option and no host option."""
     result = runner("serve", "--help")
     assert "--port" in result.output and "--host" not in result.output and "127.80.76.1" in result.output
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind((SERVE_HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for(port: int, seconds: float = 30.0) -> None:
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://{SERVE_HOST}:{port}/login", timeout=2) as answer:
+                assert answer.status == 200
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+@pytest.mark.slow
+def test_serve_runs_on_waitress_and_a_second_start_says_already_running(home: Path) -> None:
+    """GIVEN `paperlink serve` WHEN it runs THEN waitress serves on paperlink's loopback address (no development-server warning);
+    a second start on the same port exits 1 with "already running at http://SERVE_HOST:PORT/"."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    port = _free_port()
+    env = {**os.environ, "PAPERLINK_HOME": str(home)}
+    command = [sys.executable, "-m", "paperlink.cli", "serve", "--port", str(port)]
+    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(port)
+        with urllib.request.urlopen(f"http://{SERVE_HOST}:{port}/login", timeout=5) as answer:
+            assert answer.headers["Server"] == "paperlink" and answer.headers["X-Paperlink"] == "entry-screen"
+        second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1
+        assert f"already running at http://{SERVE_HOST}:{port}/" in second.stderr
+    finally:
+        first.send_signal(signal.SIGINT)
+        out, err = first.communicate(timeout=30)
+    assert first.returncode == 0, err
+    assert f"open http://{SERVE_HOST}:{port}/" in out
+    for warning in ("development server", "WARNING: This is", "Do not use it in a production"):
+        assert warning not in out + err

@@ -30,10 +30,51 @@
     }
   });
 
+  /* -- confirm: no button has the focus on arrival, and the button waits until the page has been in view
+     for a moment; a held-down Enter (key repeat) never confirms -------------------------------------- */
+  var confirmButton = document.getElementById("confirm-button");
+  if (confirmButton) {
+    var guard = parseInt(confirmButton.dataset.guard || "1200", 10);
+    var label = confirmButton.textContent;
+    var arm = function () {
+      confirmButton.textContent = "画面を確認してください…";
+      setTimeout(function () {
+        confirmButton.disabled = false;
+        confirmButton.dataset.ready = "1";
+        confirmButton.textContent = label;
+      }, guard);
+    };
+    if (document.visibilityState === "visible") { arm(); }
+    else {
+      document.addEventListener("visibilitychange", function once() {
+        if (document.visibilityState === "visible") { document.removeEventListener("visibilitychange", once); arm(); }
+      });
+    }
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter" || event.altKey || event.ctrlKey) { return; }
+      var tag = (event.target && event.target.tagName) || "";
+      if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || tag === "A") { return; }
+      if (tag === "BUTTON" && event.target !== confirmButton) { return; }
+      event.preventDefault();
+      if (event.repeat || confirmButton.disabled) { return; }
+      confirmButton.click();
+    });
+  }
+
+  /* -- the page image: click (or Enter on it) to see it at full size -------------------------------- */
+  var pageImage = document.getElementById("page-image");
+  if (pageImage) {
+    var toggle = function () {
+      var zoomed = pageImage.closest(".image-pane").classList.toggle("zoomed");
+      pageImage.setAttribute("aria-pressed", zoomed ? "true" : "false");
+    };
+    pageImage.addEventListener("click", toggle);
+  }
+
   /* -- Enter advances to the next field; on the last field (or Ctrl+Enter) the form is submitted -- */
   function fieldsOf(form) {
     return Array.prototype.filter.call(form.querySelectorAll("input, select, textarea"), function (el) {
-      return el.type !== "hidden" && !el.disabled && !el.classList.contains("kcheck");
+      return el.type !== "hidden" && el.type !== "checkbox" && !el.disabled && !el.classList.contains("kcheck");
     });
   }
 
@@ -63,12 +104,18 @@
       var k = document.getElementById("k-" + key);
       if (!k) { return; }
       var typed = k.value.trim().toUpperCase();
+      var field = k.closest(".field");
       k.classList.remove("match", "mismatch");
+      if (field) { field.classList.remove("check-mismatch"); }
+      var bad = false;
       if (typed.length === 2 && latest[key]) {
-        k.classList.add(typed === latest[key] ? "match" : "mismatch");
+        bad = typed !== latest[key];
+        k.classList.add(bad ? "mismatch" : "match");
       } else if (typed.length === 2) {
+        bad = true;
         k.classList.add("mismatch");
       }
+      if (bad && field) { field.classList.add("check-mismatch"); }
     };
     var show = function (key, data) {
       var out = document.getElementById("chk-" + key);
@@ -84,8 +131,10 @@
         var chip = document.createElement("span");
         chip.className = "check";
         chip.dataset.testid = "check-" + key;
-        chip.textContent = "検 " + data.check;
-        out.appendChild(chip);
+        if (data.check) {
+          chip.textContent = "検 " + data.check;
+          out.appendChild(chip);
+        }
       }
       compare(key);
     };
@@ -106,6 +155,7 @@
     });
     entryForm.querySelectorAll("input.kcheck").forEach(function (k) {
       k.addEventListener("input", function () { compare(k.dataset.for); });
+      if (k.value) { compare(k.dataset.for); }
     });
   }
 
@@ -128,6 +178,13 @@
     });
     fileInput.addEventListener("change", function () {
       zone.textContent = fileInput.files.length + " 個のファイルを選びました。Enter で読み取ります。";
+      if (fileInput.files.length) { document.getElementById("files-submit").focus(); }
+    });
+    fileInput.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && fileInput.files.length) {
+        event.preventDefault();
+        document.getElementById("files-form").requestSubmit();
+      }
     });
   }
 
@@ -141,25 +198,29 @@
     var frameUrl = camera.dataset.frameUrl;
     var stopped = false;
 
-    var beep = function () {
+    var misses = 0;
+    var missSince = 0;
+    var lastHint = 0;
+    var HINT_AFTER_MS = 3000;
+    var beep = function (duplicate) {
       try {
         var AudioCtx = window.AudioContext || window.webkitAudioContext;
         var ctx = new AudioCtx();
         var osc = ctx.createOscillator();
         var gain = ctx.createGain();
         osc.type = "sine";
-        osc.frequency.value = 1320;
+        osc.frequency.value = duplicate ? 440 : 1320;
         gain.gain.value = 0.25;
         osc.connect(gain);
         gain.connect(ctx.destination);
         osc.start();
-        osc.stop(ctx.currentTime + 0.15);
+        osc.stop(ctx.currentTime + (duplicate ? 0.45 : 0.15));
       } catch (e) { /* no sound available */ }
     };
 
     var say = function (text, kind) {
       status.textContent = text;
-      camera.classList.remove("found", "problem");
+      camera.classList.remove("found", "problem", "advice");
       if (kind) { camera.classList.add(kind); }
     };
 
@@ -171,13 +232,23 @@
       canvas.getContext("2d").drawImage(video, 0, 0);
       canvas.toBlob(function (blob) {
         if (!blob) { setTimeout(grab, interval); return; }
-        post(frameUrl, blob, "image/jpeg")
+        var now = Date.now();
+        var wantHint = missSince && now - missSince > HINT_AFTER_MS && now - lastHint > 1000;
+        if (wantHint) { lastHint = now; }
+        post(frameUrl + (wantHint ? "?hint=1" : ""), blob, "image/jpeg")
           .then(function (r) { return r.json(); })
           .then(function (data) {
-            if (!data.found) { setTimeout(grab, interval); return; }
+            if (!data.found) {
+              misses += 1;
+              if (!missSince) { missSince = Date.now(); }
+              if (data.hint) { say(data.hint, "advice"); camera.dataset.hint = data.hintCode || ""; }
+              setTimeout(grab, interval);
+              return;
+            }
+            missSince = 0;
             if (data.ok && data.next) {
               stopped = true;
-              beep();
+              beep(data.duplicate);
               say(data.message, "found");
               window.location.href = data.next;
               return;
