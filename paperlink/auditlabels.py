@@ -31,6 +31,12 @@ ACTION_LABELS: dict[str, str] = {
     "capture.rejected": "読取を保留（検証できない）",
     "capture.foreign": "読取を拒否（別の市区町村宛て）",
     "input.refused": "入力を受け付けず",
+    "notice.held": "通知を保留",
+    "notice.released": "保留を解除",
+    "paper.printed": "通知用紙の印刷",
+    "receipt.issued": "受領書の発行",
+    "receipt.imported": "受領書の取込",
+    "audit.restored": "復元後の監査ログ確認（目印の退避）",
     "notice.confirmed": "確認",
     "notice.override": "審査で受理",
     "entry.manual_notice": "手入力の通知を追加",
@@ -76,6 +82,8 @@ DETAIL_LABELS: dict[str, str] = {
     "entered_by": "入力した職員", "display_name": "氏名", "differences": "違い", "bundle": "媒体ファイル",
     "audit_entries": "監査記録の件数", "sha256": "SHA-256", "code": "結果", "batches": "バッチ数",
     "codes": "結果", "setting": "設定", "again": "再ダウンロード",
+    "held": "保留", "anchored_before": "復元前に目印のあった件数", "state": "状態", "archive": "退避先",
+    "note": "メモ", "statuses": "状態ごとの件数",
 }
 """Every detail key, in Japanese."""
 
