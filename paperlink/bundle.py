@@ -30,15 +30,19 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from paperlink.atomicfile import atomic_write_bytes
 from paperlink.dataformat import dumps_notices, parse_jsonl
+from paperlink.datafile import json_detail
 from paperlink.errors import DataFileError
 from paperlink.ledger import Ledger, Transport
 from paperlink.ledger.registers import add_media_record, media_records
 from paperlink.ledger.schema import MediaDirection
 from paperlink.notice import Notice
+from paperlink.safefs import read_regular
 from paperlink.transport import ImportResult, Manifest, TransportError, check_batch_id, import_batch, sign_manifest
 
 MAGIC = b"PLBUNDLE1\n"
 MIN_PASSPHRASE = 12
+MAX_BUNDLE_BYTES = 768 * 1024 * 1024
+"""The largest bundle read (a data file at its limit, as JSON in the ciphertext); larger is refused unread."""
 _SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 
 
@@ -92,8 +96,10 @@ def open_bundle(blob: bytes, passphrase: str, trusted: Mapping[bytes, Ed25519Pub
         n, r, p = int(header["n"]), int(header["r"]), int(header["p"])
         if n > 2**16 or r > 8 or p > 4 or n < 2:  # within the 128 MiB the derivation may use
             raise BundleError("bundle_kdf_range", name=name)
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError) as exc:
         raise BundleError("bundle_header_damaged", name=name, detail=exc) from None
+    except (ValueError, RecursionError) as exc:  # JSON syntax, too deep, a number beyond 4300 digits, base64
+        raise BundleError("bundle_header_damaged", name=name, detail=json_detail(exc)) from None
     try:
         plaintext = AESGCM(_key(passphrase, salt, n, r, p)).decrypt(nonce, blob[head_end + 1:], MAGIC + header_bytes)
     except (InvalidTag, ValueError):
@@ -102,8 +108,9 @@ def open_bundle(blob: bytes, passphrase: str, trusted: Mapping[bytes, Ed25519Pub
         content = json.loads(plaintext)
         manifest = Manifest.from_bytes(json.dumps(content["manifest"]).encode(), f"{name} (manifest)")
         data = str(content["data"]).encode("utf-8")
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise BundleError("bundle_content", name=name, detail=exc) from None
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, RecursionError) as exc:
+        raise BundleError("bundle_content", name=name,
+                          detail=json_detail(exc) if isinstance(exc, ValueError | RecursionError) else exc) from None
     manifest.verify(trusted, f"{name} (manifest)")
     manifest.check_data(data, f"{name} (data)")
     return manifest, parse_jsonl(data, f"{name}:{manifest.file_name}")
@@ -139,7 +146,7 @@ def read_bundle(ledger: Ledger, path: str | os.PathLike[str], passphrase: str,
     """Open a bundle and import its batch exactly once (the media register entry in the same transaction)."""
     source = Path(path)
     try:
-        blob = source.read_bytes()
+        blob = read_regular(source, MAX_BUNDLE_BYTES)
     except OSError as exc:
         raise BundleError("bundle_unreadable", name=source, detail=exc.strerror or exc) from None
     try:

@@ -83,7 +83,7 @@ class KeyStore:
         pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption())
         atomic_write_bytes(self.signing_path, pem, mode=0o600)
-        atomic_write_bytes(self.public_path, _public_pem(private.public_key()))
+        atomic_write_bytes(self.public_path, _public_pem(private.public_key()), mode=0o644)
         return private.public_key()
 
     def has_signing_key(self) -> bool:
@@ -107,14 +107,14 @@ class KeyStore:
     def export(self, path: str | os.PathLike[str]) -> str:
         """Write the public key to `path`; return its fingerprint."""
         public = self.signing_key().public_key()
-        atomic_write_bytes(path, _public_pem(public))
+        atomic_write_bytes(path, _public_pem(public), mode=0o644)
         return fingerprint(public)
 
     def trust(self, path: str | os.PathLike[str]) -> str:
         """Trust the public key in `path` (exported by a print side); return its fingerprint."""
         public = load_public(Path(path))
         self.trusted_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        atomic_write_bytes(self.trusted_dir / f"{key_id(public).hex()}.pub.pem", _public_pem(public))
+        atomic_write_bytes(self.trusted_dir / f"{key_id(public).hex()}.pub.pem", _public_pem(public), mode=0o644)
         return fingerprint(public)
 
     def trusted(self) -> dict[bytes, Ed25519PublicKey]:

@@ -199,3 +199,12 @@ def typed_check_code(ledger: Ledger, pk: int) -> str | None:
         "SELECT check_code FROM entries WHERE notice_row = ? AND round IN (?, ?) AND check_code IS NOT NULL"
         " ORDER BY id DESC LIMIT 1", (pk, int(EntryRound.FIRST), int(EntryRound.SECOND))).fetchone()
     return str(row["check_code"]) if row else None
+
+
+def erased_capture_ids(ledger: Ledger) -> list[int]:
+    """The ids of captures that belong to batches whose personal data was erased (their images must be gone)."""
+    rows = ledger.db.execute(
+        "SELECT c.id FROM captures c WHERE c.batch_id IN (SELECT batch_id FROM batches WHERE erased_at IS NOT NULL)"
+        " OR c.notice_row IN (SELECT n.id FROM notices n JOIN batches b ON b.batch_id = n.batch_id"
+        " WHERE b.erased_at IS NOT NULL) ORDER BY c.id")
+    return [int(r["id"]) for r in rows]
