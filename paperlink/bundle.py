@@ -29,8 +29,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from paperlink.atomicfile import atomic_write_bytes
-from paperlink.dataformat import dumps_notices, parse_jsonl
 from paperlink.datafile import json_detail
+from paperlink.dataformat import dumps_notices, parse_jsonl
 from paperlink.errors import DataFileError
 from paperlink.ledger import Ledger, Transport
 from paperlink.ledger.registers import add_media_record, media_records

@@ -123,7 +123,9 @@ def _image_pages(file: str, data: bytes) -> Iterator[Page]:
             image = Image.open(io.BytesIO(data))  # the bytes read once, not the path opened again
     except Image.DecompressionBombError:
         raise ScanInputError("scan_image_too_large", file=file, max=MAX_PIXELS // 1_000_000) from None
-    except (UnidentifiedImageError, OSError) as exc:
+    except UnidentifiedImageError:
+        raise ScanInputError("scan_not_image", file=file, detail="unknown format") from None
+    except OSError as exc:
         raise ScanInputError("scan_not_image", file=file, detail=exc) from None
     with image:
         for frame in range(getattr(image, "n_frames", 1)):

@@ -12,6 +12,7 @@ SHA-256) and loses nothing (files leave the folder only after the ledger has the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import stat
 import time
@@ -142,7 +143,7 @@ class Receiver:
                 continue
             if stat.S_ISREG(info.st_mode) and now_ - info.st_mtime < self.stable_seconds:
                 continue  # may still be arriving
-            results.append(self._guarded(path, lambda p=path: self._receive(p, listing)))
+            results.append(self._guarded(path, functools.partial(self._receive, path, listing)))
         results += self._strays(self._listing())
         return results
 
@@ -212,7 +213,7 @@ class Receiver:
                 reason = f"{path.name}: no manifest came within {self.orphan_seconds:g} s (the sender stopped midway?)"
             else:
                 reason = f"{path.name}: not part of any batch (unknown file)"
-            result = self._guarded(path, lambda p=path, r=reason: self._quarantine_stray(p, r))
+            result = self._guarded(path, functools.partial(self._quarantine_stray, path, reason))
             out.append(result)
         return out
 

@@ -174,8 +174,8 @@ class ScanFolder:
 
     def _write_reason(self, target: Path, original: Path, reason: str) -> Path:
         """`failed/<name>.reason.txt`, created exclusively; names escaped, one line per reason."""
-        names = [str(original), original.name, str(target), target.name]
-        text = safe_text(reason, names) + "\n"
+        reason = reason.replace(str(original), original.name)  # the folder is known: the name says enough
+        text = safe_text(reason, [original.name, target.name]) + "\n"
         return create_exclusive(target.parent, target.name + REASON_SUFFIX, text.encode("utf-8"))
 
     def _held(self, path: Path, exc: OSError) -> str:
