@@ -369,7 +369,11 @@ def test_output_files_are_owner_only(runner, tmp_path: Path, open_umask: None) -
     assert runner("receive", link).exit_code == 0
     assert runner("export", "-o", tmp_path / "export.jsonl").exit_code == 0
     assert runner("backup", "-o", tmp_path / "backup.sqlite3", "--clerk", "admin").exit_code == 0
-    for name in ("out.csv", "export.jsonl", "backup.sqlite3"):
+    passphrase = tmp_path / "pass.txt"
+    passphrase.write_text("kasumigaseki-2026-usb\n")
+    assert runner("keys", "init").exit_code == 0
+    assert runner("bundle", source, "-o", tmp_path / "out.plb", "--passphrase-file", passphrase).exit_code == 0
+    for name in ("in.jsonl", "out.csv", "out.plb", "export.jsonl", "backup.sqlite3"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o600, name
 
 
