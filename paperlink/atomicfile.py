@@ -10,10 +10,12 @@ from paperlink import safefs
 from paperlink.failpoints import failpoint
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o600) -> None:
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o600, exclusive: bool = False) -> None:
     """Write `data` to `path` atomically: the file is either the old one or the whole new one.
 
     Owner-only (0600) unless `mode` says otherwise: what paperlink writes mostly holds personal data.
+    `exclusive`: `path` must not exist (FileExistsError, nothing written) – for folders other accounts write,
+    where an entry placed at the name must be neither replaced nor followed.
     """
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
@@ -25,7 +27,10 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, target)
+        if exclusive:
+            safefs.rename_new(tmp, target)
+        else:
+            os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

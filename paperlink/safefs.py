@@ -191,7 +191,7 @@ def free_name(folder: Path, name: str, companions: Sequence[str] = ()) -> Path:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _link_or_rename(source: Path, target: Path) -> None:
+def rename_new(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
     """Give `source` the name `target` without ever replacing an entry there (FileExistsError if one is)."""
     if os.name == "nt":
         os.rename(source, target)  # Windows: rename never replaces an existing file
@@ -226,7 +226,7 @@ def move_into(path: Path, folder: Path, companions: Sequence[str] = (), delays: 
         while True:
             target = free_name(folder, path.name, companions)
             try:
-                _link_or_rename(path, target)
+                rename_new(path, target)
             except FileExistsError:
                 continue  # taken in the meantime: the next free name
             return target
@@ -252,7 +252,7 @@ def create_exclusive(folder: Path, name: str, data: bytes, mode: int = 0o600) ->
         for candidate in _variants(name):
             target = folder / candidate
             try:
-                _link_or_rename(Path(tmp), target)
+                rename_new(Path(tmp), target)
             except FileExistsError:
                 continue
             return target

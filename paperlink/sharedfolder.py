@@ -57,11 +57,18 @@ def send(notices: Sequence[Notice], folder: str | os.PathLike[str], private: Ed2
     data = dumps_notices(notices)
     name = f"{batch_id}{DATA_SUFFIX}"
     manifest = sign_manifest(batch_id, name, data, len(notices), private)
-    if (target / f"{batch_id}{MANIFEST_SUFFIX}").exists():
+    leftover = target / name  # a regular data file without manifest: an earlier send of this batch, killed midway
+    if os.path.lexists(target / f"{batch_id}{MANIFEST_SUFFIX}") or (
+            os.path.lexists(leftover) and not stat.S_ISREG(leftover.lstat().st_mode)):
         raise TransportError("folder_batch_present", batch_id=batch_id, folder=target)
-    # readable by others: the receiver is another account (confidentiality rests on the folder's permissions)
-    atomic_write_bytes(target / name, data, mode=0o644)
-    atomic_write_bytes(target / f"{batch_id}{MANIFEST_SUFFIX}", manifest.to_bytes(), mode=0o644)
+    # readable by others: the receiver is another account (confidentiality rests on the folder's permissions).
+    # Renamed into place, so a link at the data file's name is replaced, never followed; the manifest is
+    # created exclusively: whatever another account placed at its name stays and the send is refused
+    try:
+        atomic_write_bytes(leftover, data, mode=0o644)
+        atomic_write_bytes(target / f"{batch_id}{MANIFEST_SUFFIX}", manifest.to_bytes(), mode=0o644, exclusive=True)
+    except FileExistsError:
+        raise TransportError("folder_batch_present", batch_id=batch_id, folder=target) from None
     return manifest
 
 

@@ -459,3 +459,20 @@ def test_safe_reads_refuse_what_is_not_a_bounded_regular_file(tmp_path: Path) ->
         safefs.read_regular(tmp_path, 5)
     assert safefs.escape_name("田中 スキャン;$(id)`.pdf") == "田中%20スキャン%3B%24%28id%29%60.pdf"
     assert shutil.which("sh")
+
+
+def test_send_never_writes_through_a_link_in_the_shared_folder(tmp_path: Path) -> None:
+    """GIVEN links at the names a batch will get WHEN sent THEN nothing is written through them."""
+    folder = tmp_path / "link"
+    folder.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine\n")
+    os.symlink(victim, folder / "B20261126-SEND.manifest.json")
+    with pytest.raises(Exception, match="already in"):
+        send(NOTICES, folder, KEY, "B20261126-SEND")
+    assert victim.read_text() == "mine\n" and (folder / "B20261126-SEND.manifest.json").is_symlink()
+    os.symlink(victim, folder / "B20261126-LINK.jsonl")
+    with pytest.raises(Exception, match="already in"):
+        send(NOTICES, folder, KEY, "B20261126-LINK")
+    assert victim.read_text() == "mine\n"
+    assert sorted(p.name for p in folder.iterdir()) == ["B20261126-LINK.jsonl", "B20261126-SEND.manifest.json"]
