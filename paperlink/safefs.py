@@ -215,13 +215,23 @@ def rename_new(source: str | os.PathLike[str], target: str | os.PathLike[str]) -
         raise
 
 
+def check_folder(folder: Path) -> None:
+    """UnsafeFileError unless `folder` is a real folder – not a symbolic link to one somewhere else."""
+    kind = kind_of(os.lstat(folder).st_mode)
+    if kind is None or kind != "a folder":
+        raise _refuse(folder, f"{kind or 'a file'}, not a folder (never followed)")
+
+
 def move_into(path: Path, folder: Path, companions: Sequence[str] = (), delays: Sequence[float] | None = None) -> Path:
     """Move `path` into `folder` (same file system) without replacing anything there; return where it went.
 
     The name is kept, or the first free variant (`free_name`, also keeping `name + companion` free for a file
     that comes with it, such as its reason file). A PermissionError (the file is held open by another
-    program) is retried for a while (`retry`), then raised; the file is then still where it was.
+    program) is retried for a while (`retry`), then raised; the file is then still where it was. `folder`
+    must be a real folder: a symbolic link put in place of `done/` or `failed/` is refused (UnsafeFileError).
     """
+    check_folder(folder)
+
     def attempt() -> Path:
         while True:
             target = free_name(folder, path.name, companions)
@@ -241,6 +251,7 @@ def create_exclusive(folder: Path, name: str, data: bytes, mode: int = 0o600) ->
     the final name, which must not exist – a symbolic link or file placed there is never followed nor
     replaced. A reader never sees half of it.
     """
+    check_folder(folder)
     fd, tmp = tempfile.mkstemp(prefix=".paperlink-", suffix=".part", dir=folder)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -78,7 +78,7 @@ class ScanFolder:
         """Entries in the folder that may be scans (hidden and partial files, and sub-folders, aside)."""
         out = []
         for path in sorted(self.root.iterdir()):
-            if path.name.startswith(".") or has_suffix(path.name, *SKIPPED_SUFFIXES):
+            if path.name.startswith(".") or has_suffix(path.name, *SKIPPED_SUFFIXES) or path.name in ("done", "failed"):
                 continue
             try:
                 if stat.S_ISDIR(path.lstat().st_mode):

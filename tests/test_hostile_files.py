@@ -476,3 +476,25 @@ def test_send_never_writes_through_a_link_in_the_shared_folder(tmp_path: Path) -
         send(NOTICES, folder, KEY, "B20261126-LINK")
     assert victim.read_text() == "mine\n"
     assert sorted(p.name for p in folder.iterdir()) == ["B20261126-LINK.jsonl", "B20261126-SEND.manifest.json"]
+
+
+def test_a_link_in_place_of_failed_or_quarantine_is_not_followed(ledger: Ledger, tmp_path: Path) -> None:
+    """GIVEN failed/ (scan folder) or quarantine/ (shared folder) replaced by a link to another folder
+    WHEN a file must go there THEN nothing is moved or written into the other folder; the file stays, held."""
+    elsewhere = tmp_path / "home-of-the-clerk"
+    elsewhere.mkdir()
+    scans = tmp_path / "scans"
+    watcher = ScanFolder(scans, ledger, TRUSTED, stable_seconds=0)
+    (scans / "failed").rmdir()
+    os.symlink(elsewhere, scans / "failed")
+    (scans / "junk.png").write_bytes(b"not an image")
+    (outcome,) = watcher.poll()
+    assert outcome.outcome == "held" and "not a folder" in (outcome.reason or "")
+    link = tmp_path / "link"
+    link.mkdir()
+    os.symlink(elsewhere, link / "quarantine")
+    (link / "done").mkdir()
+    (link / "junk.bin").write_bytes(b"x")
+    (result,) = Receiver(link, ledger, TRUSTED).receive_once()
+    assert result.outcome == "held"
+    assert list(elsewhere.iterdir()) == [] and (scans / "junk.png").exists() and (link / "junk.bin").exists()
