@@ -136,20 +136,34 @@ def escape_name(name: str) -> str:
         if ch in _SAFE or (ord(ch) > 127 and ch.isprintable() and not ch.isspace()):
             out.append(ch)
         else:
-            out.extend(f"%{byte:02X}" for byte in ch.encode("utf-8", "surrogateescape"))
+            out.append(_percent(ch))
     return "".join(out)
 
 
 def safe_text(text: str, names: Iterable[str] = ()) -> str:
-    """`text` with every occurrence of `names` escaped (see `escape_name`) and no control character left.
+    """`text` with every occurrence of `names` escaped (see `escape_name`) and no unprintable character left.
 
-    Longer names are replaced first (a full path before its last component). What remains of control
-    characters (a newline, a carriage return, an escape) becomes `%XX` too, so one reason is one line.
+    Longer names are replaced first (a full path before its last component). Every other character that is
+    not printable (a newline, a carriage return, an escape, a byte that was not UTF-8) becomes `%XX` too, so
+    one reason is one line.
     """
     for name in sorted({n for n in names if n}, key=len, reverse=True):
         text = text.replace(name, escape_name(name))
-    return "".join(f"%{ord(ch):02X}" if (ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 or ch in "\u2028\u2029")
-                   else ch for ch in text)
+    return "".join(ch if ch.isprintable() else _percent(ch) for ch in text)
+
+
+def label(text: str) -> str:
+    """`text` safe to store and print: a byte of a file name that was not UTF-8 (a lone surrogate) as `%XX`."""
+    return "".join(_percent(ch) if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text)
+
+
+def is_utf8_name(name: str) -> bool:
+    """Whether a file name was valid UTF-8 (no byte had to be smuggled in as a surrogate)."""
+    return label(name) == name
+
+
+def _percent(ch: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in ch.encode("utf-8", "surrogateescape"))
 
 
 T = TypeVar("T")

@@ -35,7 +35,9 @@ from paperlink.safefs import (
     create_exclusive,
     escape_name,
     has_suffix,
+    is_utf8_name,
     kind_of,
+    label,
     move_into,
     read_regular,
     safe_text,
@@ -146,8 +148,8 @@ class Receiver:
         listing = self._listing()
         results = []
         for path, info in listing.values():
-            if not has_suffix(path.name, MANIFEST_SUFFIX):
-                continue
+            if not has_suffix(path.name, MANIFEST_SUFFIX) or not is_utf8_name(path.name):
+                continue  # (a name that is not UTF-8 is quarantined as a stray)
             if stat.S_ISREG(info.st_mode) and now_ - info.st_mtime < self.stable_seconds:
                 continue  # may still be arriving
             results.append(self._guarded(path, functools.partial(self._receive, path, listing)))
@@ -160,7 +162,7 @@ class Receiver:
             return handle()
         except OSError as exc:
             reason = safe_text(f"{path.name}: left in place for now ({exc.strerror or exc})", [path.name])
-            return Received(path.name, "held", reason=reason)
+            return Received(label(path.name), "held", reason=reason)
 
     def _receive(self, manifest_path: Path, listing: dict[str, tuple[Path, os.stat_result]]) -> Received:
         name = manifest_path.name
@@ -204,12 +206,15 @@ class Receiver:
         """Data files whose manifest never came, and entries that are no part of any batch."""
         out = []
         for path, info in listing.values():
-            if has_suffix(path.name, MANIFEST_SUFFIX):
+            utf8 = is_utf8_name(path.name)
+            if has_suffix(path.name, MANIFEST_SUFFIX) and utf8:
                 continue  # manifests are handled above (one that is still there waits to be stable)
             kind = kind_of(info.st_mode)
-            if kind == "a folder" and not has_suffix(path.name, DATA_SUFFIX):
+            if kind == "a folder" and not has_suffix(path.name, DATA_SUFFIX, MANIFEST_SUFFIX):
                 continue  # a sub-folder is no delivery: left alone
-            if kind is not None:
+            if not utf8:
+                reason = f"{label(path.name)}: never read: its name is not UTF-8"
+            elif kind is not None:
                 reason = f"{path.name}: never read: {kind}, not a regular file"
             elif has_suffix(path.name, DATA_SUFFIX):
                 manifest_name = f"{strip_suffix(path.name, DATA_SUFFIX)}{MANIFEST_SUFFIX}"
@@ -226,17 +231,18 @@ class Receiver:
 
     def _quarantine_stray(self, path: Path, reason: str) -> Received:
         self._quarantine([path], path.stem, reason)
-        return Received(path.name, "quarantined", reason=reason)
+        return Received(label(path.name), "quarantined", reason=label(reason))
 
     def _quarantine(self, paths: list[Path], stem: str, reason: str) -> None:
         present = [p for p in paths if os.path.lexists(p)]
         names = [p.name for p in present]
         text = safe_text(reason, names) + "\n" + "".join(f"file: {escape_name(n)}\n" for n in names)
         # the reason first: a crash after it leaves the files in place, to be quarantined again
-        create_exclusive(self.folder / "quarantine", f"{stem}.reason.txt", text.encode("utf-8"))
+        create_exclusive(self.folder / "quarantine", f"{label(stem)}.reason.txt", text.encode("utf-8"))
         moved = self._move(present, "quarantine")
         with self.ledger.transaction():
-            self.ledger.audit(self.actor, "line.quarantined", stem, reason=reason, files=[p.name for p in moved])
+            self.ledger.audit(self.actor, "line.quarantined", label(stem), reason=label(reason),
+                              files=[label(p.name) for p in moved])
 
     def _move(self, paths: list[Path], sub: str) -> list[Path]:
         return [move_into(path, self.folder / sub) for path in paths]

@@ -28,7 +28,16 @@ from paperlink.ledger import Channel, Ledger
 from paperlink.ledger.registers import ScannedFile, add_scanned_file, scanned_file
 from paperlink.ledger.schema import ScanFileOutcome
 from paperlink.pages import MAX_FILE_BYTES
-from paperlink.safefs import UnsafeFileError, create_exclusive, has_suffix, move_into, read_regular, safe_text
+from paperlink.safefs import (
+    UnsafeFileError,
+    create_exclusive,
+    has_suffix,
+    is_utf8_name,
+    label,
+    move_into,
+    read_regular,
+    safe_text,
+)
 from paperlink.scanning import scan_data
 
 SKIPPED_SUFFIXES = (".part", ".tmp", ".crdownload", ".reason.txt")
@@ -110,10 +119,14 @@ class ScanFolder:
         for path in self.candidates():
             if self.stable(path):
                 try:
+                    if not is_utf8_name(path.name):
+                        outcomes.append(self._refuse(path, f"{label(path.name)}: never read: its name is not UTF-8"))
+                        continue
                     outcomes.append(self.process(path))
                 except OSError as exc:
-                    outcomes.append(FileOutcome(path.name, path, "held", reason=self._held(path, exc)))
-                self._seen.pop(str(path), None)
+                    outcomes.append(FileOutcome(label(path.name), path, "held", reason=self._held(path, exc)))
+                finally:
+                    self._seen.pop(str(path), None)
         return outcomes
 
     def process(self, path: Path) -> FileOutcome:
@@ -169,8 +182,8 @@ class ScanFolder:
         target = self._move(path, "failed")
         self._write_reason(target, path, reason)
         with self.ledger.transaction():
-            self.ledger.audit(self.actor, "scan_folder.refused", path.name, reason=reason)
-        return FileOutcome(path.name, target, ScanFileOutcome.FAILED.value, reason=reason)
+            self.ledger.audit(self.actor, "scan_folder.refused", label(path.name), reason=label(reason))
+        return FileOutcome(label(path.name), target, ScanFileOutcome.FAILED.value, reason=label(reason))
 
     def _write_reason(self, target: Path, original: Path, reason: str) -> Path:
         """`failed/<name>.reason.txt`, created exclusively; names escaped, one line per reason."""
@@ -179,7 +192,7 @@ class ScanFolder:
         return create_exclusive(target.parent, target.name + REASON_SUFFIX, text.encode("utf-8"))
 
     def _held(self, path: Path, exc: OSError) -> str:
-        return f"{path.name}: left in place for now ({exc.strerror or exc}); tried again on the next poll"
+        return label(f"{path.name}: left in place for now ({exc.strerror or exc}); tried again on the next poll")
 
     def _move(self, path: Path, folder: str) -> Path:
         """Move without replacing anything: name, name-1, name-2, … in the target folder (its reason file's

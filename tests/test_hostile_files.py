@@ -498,3 +498,22 @@ def test_a_link_in_place_of_failed_or_quarantine_is_not_followed(ledger: Ledger,
     (result,) = Receiver(link, ledger, TRUSTED).receive_once()
     assert result.outcome == "held"
     assert list(elsewhere.iterdir()) == [] and (scans / "junk.png").exists() and (link / "junk.bin").exists()
+
+
+def test_a_name_that_is_not_utf8_does_not_stop_the_folders(ledger: Ledger, tmp_path: Path) -> None:
+    """GIVEN a file whose name is not UTF-8 (bytes 0xFF, 0xFE) WHEN polled THEN it is refused unread with an
+    escaped name, and the folder goes on (before: UnicodeEncodeError on every poll)."""
+    scans = tmp_path / "scans"
+    watcher = ScanFolder(scans, ledger, TRUSTED, stable_seconds=0)
+    with open(os.fsencode(scans) + b"/\xff.png", "wb") as out:
+        out.write(b"junk")
+    (outcome,) = watcher.poll()
+    assert outcome.outcome == "failed" and outcome.name == "%FF.png" and "not UTF-8" in (outcome.reason or "")
+    link = tmp_path / "link"
+    link.mkdir()
+    with open(os.fsencode(link) + b"/\xfe.manifest.json", "wb") as out:
+        out.write(b"{}")
+    send(NOTICES, link, KEY, "B20261126-GOOD")
+    results = {r.name: r.outcome for r in Receiver(link, ledger, TRUSTED).receive_once()}
+    assert results == {"B20261126-GOOD.manifest.json": "imported", "%FE.manifest.json": "quarantined"}
+    assert ledger.verify_audit() is None
