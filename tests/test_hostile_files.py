@@ -45,6 +45,10 @@ def ledger(home: Path) -> Iterator[Ledger]:
         yield led
 
 
+POSIX = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="real symbolic links, FIFOs, devices and POSIX modes")
+"""Tests that need them (the sharing-violation and suffix tests run everywhere)."""
+
+
 class Blocked(BaseException):
     """A read blocked (not an OSError, so that no error handler of the code under test can swallow it)."""
 
@@ -55,6 +59,9 @@ def no_hang() -> Iterator[None]:
     def stop(_signum: int, _frame: object) -> None:
         raise Blocked("a read that should never block did")
 
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
     previous = signal.signal(signal.SIGALRM, stop)
     signal.alarm(20)
     yield
@@ -81,6 +88,7 @@ def runs_harmlessly(script: Path, cwd: Path) -> bool:
 # -- item 1: reason files never follow a link, never quote a name unescaped --------------------------
 
 
+@POSIX
 def test_a_link_placed_in_failed_is_never_written_through(ledger: Ledger, tmp_path: Path) -> None:
     """GIVEN failed/<name>.reason.txt is a symbolic link to the clerk's shell start-up file
     WHEN a file of that name fails THEN the start-up file is untouched and the reason file is a new, safe file."""
@@ -103,6 +111,7 @@ def test_a_link_placed_in_failed_is_never_written_through(ledger: Ledger, tmp_pa
     assert runs_harmlessly(reason, tmp_path)
 
 
+@POSIX
 def test_a_newline_in_a_name_cannot_forge_a_reason_line(ledger: Ledger, tmp_path: Path) -> None:
     folder = tmp_path / "scans"
     watcher = ScanFolder(folder, ledger, TRUSTED, stable_seconds=0)
@@ -113,6 +122,7 @@ def test_a_newline_in_a_name_cannot_forge_a_reason_line(ledger: Ledger, tmp_path
     assert text.count("\n") == 1 and "scan%0Afile%3A%20all%20good,%20imported%0A.png" in text
 
 
+@POSIX
 def test_a_link_in_the_scan_folder_is_not_read(ledger: Ledger, tmp_path: Path) -> None:
     """GIVEN a symbolic link to a file elsewhere (that paperlink could read) WHEN polled THEN it is moved to
     failed/ unread, with its reason – the file it points to is neither read nor moved."""
@@ -129,6 +139,7 @@ def test_a_link_in_the_scan_folder_is_not_read(ledger: Ledger, tmp_path: Path) -
     assert ledger.query("SELECT COUNT(*) FROM scanned_files")[0][0] == 0
 
 
+@POSIX
 def test_shared_folder_reason_files_escape_names(ledger: Ledger, tmp_path: Path) -> None:
     """GIVEN a stray file named like a shell command WHEN quarantined THEN the reason file runs harmlessly."""
     folder = tmp_path / "link"
@@ -167,6 +178,7 @@ HOSTILE = {"dangling link": "symbolic link", "link to a file": "symbolic link", 
 """Each hostile kind of entry, and what its reason says."""
 
 
+@POSIX
 @pytest.mark.parametrize("kind", HOSTILE)
 def test_one_hostile_manifest_does_not_stop_the_folder(ledger: Ledger, tmp_path: Path, kind: str) -> None:
     folder = tmp_path / "link"
@@ -186,6 +198,7 @@ def test_one_hostile_manifest_does_not_stop_the_folder(ledger: Ledger, tmp_path:
     assert Receiver(folder, ledger, TRUSTED).receive_once() == []
 
 
+@POSIX
 @pytest.mark.parametrize("kind", ["dangling link", "FIFO", "folder"])
 def test_a_hostile_data_file_is_quarantined_with_its_manifest(ledger: Ledger, tmp_path: Path, kind: str) -> None:
     folder = tmp_path / "link"
@@ -200,6 +213,7 @@ def test_a_hostile_data_file_is_quarantined_with_its_manifest(ledger: Ledger, tm
     assert "not a regular file" in (results["B20261126-AAAA.manifest.json"].reason or "")
 
 
+@POSIX
 @pytest.mark.parametrize("kind", ["dangling link", "link to a file", "FIFO"])
 def test_a_hostile_stray_is_quarantined_unread(ledger: Ledger, tmp_path: Path, kind: str) -> None:
     folder = tmp_path / "link"
@@ -213,6 +227,7 @@ def test_a_hostile_stray_is_quarantined_unread(ledger: Ledger, tmp_path: Path, k
     assert "sub" not in results and (folder / "sub").is_dir()
 
 
+@POSIX
 def test_cli_receive_survives_hostile_entries(runner, tmp_path: Path) -> None:
     """`paperlink receive` beside a dangling link, a FIFO and a deep manifest: imports, quarantines, exit 2."""
     trusting_home(Path(os.environ["PAPERLINK_HOME"]), KEY)
@@ -358,6 +373,7 @@ def open_umask() -> Iterator[None]:
     os.umask(previous)
 
 
+@POSIX
 def test_output_files_are_owner_only(runner, tmp_path: Path, open_umask: None) -> None:
     source = tmp_path / "in.jsonl"
     assert runner("samples", "--count", "2", "-o", source).exit_code == 0
@@ -377,6 +393,7 @@ def test_output_files_are_owner_only(runner, tmp_path: Path, open_umask: None) -
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o600, name
 
 
+@POSIX
 @pytest.mark.slow
 def test_printed_pdf_is_owner_only(runner, tmp_path: Path, open_umask: None) -> None:
     source = tmp_path / "in.jsonl"
@@ -405,6 +422,7 @@ def bad_inputs(tmp_path: Path) -> dict[str, Path]:
     return {"deep": deep, "big": big, "fifo": fifo, "zero": Path("/dev/zero")}
 
 
+@POSIX
 @pytest.mark.parametrize("which", ["deep", "big", "fifo", "zero"])
 def test_data_file_commands_fail_cleanly(runner, tmp_path: Path, bad_inputs: dict[str, Path], which: str) -> None:
     bad = bad_inputs[which]
@@ -420,6 +438,7 @@ def test_data_file_commands_fail_cleanly(runner, tmp_path: Path, bad_inputs: dic
     assert list(link.iterdir()) == []
 
 
+@POSIX
 @pytest.mark.parametrize("which", ["deep", "big", "fifo", "zero"])
 def test_unbundle_and_scan_fail_cleanly(runner, tmp_path: Path, bad_inputs: dict[str, Path], which: str) -> None:
     passphrase = tmp_path / "pass.txt"
@@ -438,6 +457,7 @@ def test_unbundle_and_scan_fail_cleanly(runner, tmp_path: Path, bad_inputs: dict
         assert "not a regular file" in result.output
 
 
+@POSIX
 @pytest.mark.parametrize("which", ["fifo", "zero"])
 def test_secret_files_that_are_not_files(runner, bad_inputs: dict[str, Path], which: str) -> None:
     bad = bad_inputs[which]
@@ -445,6 +465,7 @@ def test_secret_files_that_are_not_files(runner, bad_inputs: dict[str, Path], wh
     _cli_fails_cleanly(result, bad.name, [])
 
 
+@POSIX
 def test_safe_reads_refuse_what_is_not_a_bounded_regular_file(tmp_path: Path) -> None:
     regular = tmp_path / "a.txt"
     regular.write_bytes(b"12345")
@@ -461,6 +482,7 @@ def test_safe_reads_refuse_what_is_not_a_bounded_regular_file(tmp_path: Path) ->
     assert shutil.which("sh")
 
 
+@POSIX
 def test_send_never_writes_through_a_link_in_the_shared_folder(tmp_path: Path) -> None:
     """GIVEN links at the names a batch will get WHEN sent THEN nothing is written through them."""
     folder = tmp_path / "link"
@@ -478,6 +500,7 @@ def test_send_never_writes_through_a_link_in_the_shared_folder(tmp_path: Path) -
     assert sorted(p.name for p in folder.iterdir()) == ["B20261126-LINK.jsonl", "B20261126-SEND.manifest.json"]
 
 
+@POSIX
 def test_a_link_in_place_of_failed_or_quarantine_is_not_followed(ledger: Ledger, tmp_path: Path) -> None:
     """GIVEN failed/ (scan folder) or quarantine/ (shared folder) replaced by a link to another folder
     WHEN a file must go there THEN nothing is moved or written into the other folder; the file stays, held."""
@@ -500,6 +523,7 @@ def test_a_link_in_place_of_failed_or_quarantine_is_not_followed(ledger: Ledger,
     assert list(elsewhere.iterdir()) == [] and (scans / "junk.png").exists() and (link / "junk.bin").exists()
 
 
+@POSIX
 def test_a_name_that_is_not_utf8_does_not_stop_the_folders(ledger: Ledger, tmp_path: Path) -> None:
     """GIVEN a file whose name is not UTF-8 (bytes 0xFF, 0xFE) WHEN polled THEN it is refused unread with an
     escaped name, and the folder goes on (before: UnicodeEncodeError on every poll)."""
