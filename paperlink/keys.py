@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from paperlink.atomicfile import atomic_write_bytes
 from paperlink.errors import PaperlinkError
 from paperlink.home import Home
+from paperlink.safefs import read_regular
 
 
 class KeyMissing(PaperlinkError):
@@ -55,7 +56,7 @@ def _public_pem(public: Ed25519PublicKey) -> bytes:
 def load_public(path: Path) -> Ed25519PublicKey:
     """An Ed25519 public key from a PEM file; KeyFileInvalid otherwise."""
     try:
-        key = serialization.load_pem_public_key(path.read_bytes())
+        key = serialization.load_pem_public_key(read_regular(path, 64 * 1024))  # never a FIFO or /dev/zero
     except OSError as exc:
         raise KeyFileInvalid("key_file_unreadable", path=path, detail=exc.strerror or exc) from None
     except (ValueError, UnsupportedAlgorithm):

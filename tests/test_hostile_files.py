@@ -541,3 +541,10 @@ def test_a_name_that_is_not_utf8_does_not_stop_the_folders(ledger: Ledger, tmp_p
     results = {r.name: r.outcome for r in Receiver(link, ledger, TRUSTED).receive_once()}
     assert results == {"B20261126-GOOD.manifest.json": "imported", "%FE.manifest.json": "quarantined"}
     assert ledger.verify_audit() is None
+
+
+@POSIX
+@pytest.mark.parametrize("which", ["fifo", "zero"])
+def test_keys_trust_of_a_fifo_or_a_device_fails_cleanly(runner, bad_inputs: dict[str, Path], which: str) -> None:
+    bad = bad_inputs[which]
+    _cli_fails_cleanly(runner("keys", "trust", bad), bad.name, [])
