@@ -6,11 +6,17 @@ import os
 import tempfile
 from pathlib import Path
 
+from paperlink import safefs
 from paperlink.failpoints import failpoint
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o644) -> None:
-    """Write `data` to `path` atomically: the file is either the old one or the whole new one."""
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o600, exclusive: bool = False) -> None:
+    """Write `data` to `path` atomically: the file is either the old one or the whole new one.
+
+    Owner-only (0600) unless `mode` says otherwise: what paperlink writes mostly holds personal data.
+    `exclusive`: `path` must not exist (FileExistsError, nothing written) – for folders other accounts write,
+    where an entry placed at the name must be neither replaced nor followed.
+    """
     target = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
@@ -21,7 +27,10 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, mode)
-        os.replace(tmp, target)
+        if exclusive:
+            safefs.rename_new(tmp, target)
+        else:
+            os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -54,18 +63,16 @@ def _sweep_stale(target: Path) -> None:
 
 
 def free_name(folder: Path, name: str) -> Path:
-    """`folder/name`, or `name-1`, `name-2`, … (before the suffix) if that exists: never overwrite."""
-    target = folder / name
-    stem, dot, suffix = name.partition(".")
-    counter = 1
-    while target.exists():
-        target = folder / f"{stem}-{counter}{dot}{suffix}"
-        counter += 1
-    return target
+    """`folder/name`, or `name-1`, `name-2`, … (before the suffix) if that exists: never overwrite.
+
+    Whatever is there counts as taken, a dangling symbolic link too (see `paperlink.safefs.free_name`).
+    """
+    return safefs.free_name(folder, name)
 
 
 def move_into(path: Path, folder: Path) -> Path:
-    """Move a file into `folder` (same file system) without overwriting anything there; return where it went."""
-    target = free_name(folder, path.name)
-    os.replace(path, target)
-    return target
+    """Move a file into `folder` (same file system) without replacing anything there; return where it went.
+
+    See `paperlink.safefs.move_into` (a file held open elsewhere is retried for a while).
+    """
+    return safefs.move_into(path, folder)

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from paperlink.atomicfile import atomic_write_bytes
+from paperlink.datafile import json_detail
 from paperlink.dataformat import dumps_notices
 from paperlink.errors import DataFileError
 from paperlink.holding import Held, HeldRead, by_position, held_list, parse_holding
@@ -36,10 +37,13 @@ from paperlink.ledger import Ledger, Transport
 from paperlink.ledger.registers import add_media_record, media_records
 from paperlink.ledger.schema import MediaDirection
 from paperlink.notice import Notice
+from paperlink.safefs import read_regular
 from paperlink.transport import ImportResult, Manifest, TransportError, check_batch_id, import_batch, sign_manifest
 
 MAGIC = b"PLBUNDLE1\n"
 MIN_PASSPHRASE = 12
+MAX_BUNDLE_BYTES = 768 * 1024 * 1024
+"""The largest bundle read (a data file at its limit, as JSON in the ciphertext); larger is refused unread."""
 _SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 
 
@@ -113,16 +117,18 @@ def decrypt(blob: bytes, passphrase: str, name: str = "bundle") -> dict[str, obj
         n, r, p = int(header["n"]), int(header["r"]), int(header["p"])
         if n > 2**16 or r > 8 or p > 4 or n < 2:  # within the 128 MiB the derivation may use
             raise BundleError("bundle_kdf_range", name=name)
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError) as exc:
         raise BundleError("bundle_header_damaged", name=name, detail=exc) from None
+    except (ValueError, RecursionError) as exc:  # JSON syntax, too deep, a number beyond 4300 digits, base64
+        raise BundleError("bundle_header_damaged", name=name, detail=json_detail(exc)) from None
     try:
         plaintext = AESGCM(_key(passphrase, salt, n, r, p)).decrypt(nonce, blob[head_end + 1:], MAGIC + header_bytes)
     except (InvalidTag, ValueError):
         raise BundleError("bundle_cannot_open", name=name) from None
     try:
         content = json.loads(plaintext)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise BundleError("bundle_content", name=name, detail=exc) from None
+    except (ValueError, RecursionError) as exc:  # JSON syntax, too deep, a number beyond 4300 digits
+        raise BundleError("bundle_content", name=name, detail=json_detail(exc)) from None
     if not isinstance(content, dict):
         raise BundleError("bundle_content", name=name, detail="not an object")
     return content
@@ -162,7 +168,7 @@ def read_bundle(ledger: Ledger, path: str | os.PathLike[str], passphrase: str,
     """Open a bundle and import its batch exactly once (the media register entry in the same transaction)."""
     source = Path(path)
     try:
-        blob = source.read_bytes()
+        blob = read_regular(source, MAX_BUNDLE_BYTES)
     except OSError as exc:
         raise BundleError("bundle_unreadable", name=source, detail=exc.strerror or exc) from None
     try:

@@ -383,7 +383,8 @@ def watch(ctx: Context, folder: Path | None, once: bool, interval: float, stable
             click.echo(f"watching {scan_folder.root} (done/ and failed/ inside it)", err=True)
             while True:
                 for outcome in scan_folder.poll():
-                    line = f"{outcome.name}: {outcome.outcome} → {outcome.moved_to.parent.name}/"
+                    where = "left in place" if outcome.outcome == "held" else f"{outcome.moved_to.parent.name}/"
+                    line = f"{outcome.name}: {outcome.outcome} → {where}"
                     click.echo(line + (f" ({outcome.reason})" if outcome.reason else ""))
                 if once:
                     return
@@ -489,9 +490,20 @@ def _clerk_option(function: F) -> F:
                         help="Who does this (recorded in the audit log and media register).")(function)
 
 
+def _small_text(path: Path) -> str:
+    """A short secret file's text (at most 64 KiB, a regular file): an OSError otherwise."""
+    from paperlink.safefs import read_regular
+
+    try:
+        return read_regular(path, 64 * 1024).decode("utf-8")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"cannot read {path}: not UTF-8 text") from None
+
+
 def _passphrase(passphrase_file: Path | None, confirm: bool) -> str:
     if passphrase_file is not None:
-        return passphrase_file.read_text("utf-8").rstrip("\r\n")  # an OSError: CoreErrorGroup says "cannot read"
+        # an OSError: CoreErrorGroup says "cannot read"; a FIFO or device is refused, never read without end
+        return _small_text(passphrase_file).rstrip("\r\n")
     return str(click.prompt("passphrase", hide_input=True, confirmation_prompt=confirm, err=True))
 
 
@@ -549,7 +561,7 @@ def receive(ctx: Context, folder: Path, keep_watching: bool, interval: float, st
     from paperlink.sharedfolder import Receiver
 
     home = ctx.home.ensure()
-    quarantined = 0
+    quarantined = held = 0
     try:
         with Ledger(home.ledger) as ledger:
             _ask_office(ledger, clerk)
@@ -563,6 +575,7 @@ def receive(ctx: Context, folder: Path, keep_watching: bool, interval: float, st
                     if result.outcome in ("imported", "duplicate") and result.batch_id:
                         _receipt_back(ledger, home, result.batch_id, folder, clerk)
                     quarantined += result.outcome == "quarantined"
+                    held += result.outcome == "held"
                 if not keep_watching:
                     break
                 time.sleep(interval)
@@ -571,6 +584,9 @@ def receive(ctx: Context, folder: Path, keep_watching: bool, interval: float, st
         return
     if quarantined:
         click.echo(f"{quarantined} item(s) quarantined: see {folder / 'quarantine'}", err=True)
+    if held:
+        click.echo(f"{held} item(s) left in place for now (held open by another program?): run again", err=True)
+    if quarantined or held:
         sys.exit(2)
 
 
@@ -704,6 +720,12 @@ def retention(ctx: Context, days: int | None, apply_now: bool, clerk: str) -> No
             return
         result = erase_expired(ledger, home.root, clerk)
     click.echo(f"erased {result.notices} notices of {len(result.batches)} batch(es), {result.files} file(s)")
+    if result.held:
+        for path in result.held:
+            click.echo(f"cannot delete {path}: held open by another program", err=True)
+        click.echo(f"{len(result.held)} file(s) with personal data are still there: close the program holding "
+                   "them and run 'paperlink retention --apply' again", err=True)
+        sys.exit(1)
 
 
 @main.group()
@@ -905,7 +927,8 @@ def _new_password(password_file: Path | None) -> str:
     if password_file is None:
         return str(click.prompt("password", hide_input=True, confirmation_prompt=True))
     # an OSError: CoreErrorGroup says "cannot read FILE"
-    return password_file.read_text("utf-8").splitlines()[0] if password_file.stat().st_size else ""
+    text = _small_text(password_file)
+    return text.splitlines()[0] if text else ""
 
 
 @users.command("list")

@@ -7,11 +7,12 @@ A reader turns each record into a notice through a `Collector`, which gathers th
 
 from __future__ import annotations
 
+import json
 import os
-from pathlib import Path
 
 from paperlink.errors import DataFileError, NoticeInvalid, Problem, field_error
 from paperlink.notice import Notice, parse_notice
+from paperlink.safefs import read_regular
 
 
 def problem(path: str, line: int, field: str, code: str, /, **params: object) -> Problem:
@@ -64,9 +65,27 @@ class Collector:
         return self.notices
 
 
+MAX_DATA_FILE_BYTES = 512 * 1024 * 1024
+"""The largest notice data file read (about 500,000 notices); anything larger is refused, not read."""
+
+
+def json_detail(exc: ValueError | RecursionError) -> str:
+    """Why `json.loads` refused a text, in English: its syntax error, or a nesting or number beyond its limits."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at column {exc.colno}"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    if "digits" in str(exc):  # int_max_str_digits: a number of more than 4300 digits
+        return "a number with too many digits"
+    return str(exc)
+
+
 def read_bytes(path: str | os.PathLike[str]) -> bytes:
-    """A file's bytes, or DataFileError naming it (missing, a directory, unreadable)."""
+    """A file's bytes, or DataFileError naming it (missing, a folder, a FIFO or device, too large, unreadable).
+
+    Only a regular file of at most MAX_DATA_FILE_BYTES is read, and opening it never blocks (safefs).
+    """
     try:
-        return Path(path).read_bytes()
+        return read_regular(path, MAX_DATA_FILE_BYTES)
     except OSError as exc:
         raise DataFileError([problem(str(path), 0, "(file)", "unreadable", detail=exc.strerror or exc)]) from None

@@ -19,7 +19,7 @@ from typing import Any
 from paperlink.atomicfile import atomic_write_bytes
 from paperlink.codetables import tables_version
 from paperlink.csvformat import read_csv
-from paperlink.datafile import Collector, problem, read_bytes
+from paperlink.datafile import Collector, json_detail, problem, read_bytes
 from paperlink.errors import DataFileError, Problem
 from paperlink.notice import Notice, canonical_json
 
@@ -80,8 +80,8 @@ def parse_jsonl(data: bytes, name: str, col: Collector | None = None) -> list[No
             continue
         try:
             record = json.loads(text)
-        except json.JSONDecodeError as exc:
-            col.problems.append(problem(name, number, "(line)", "json_syntax", detail=f"{exc.msg} at column {exc.colno}"))
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, too deep, a number beyond 4300 digits
+            col.problems.append(problem(name, number, "(line)", "json_syntax", detail=json_detail(exc)))
             col.seen(number)
             continue
         if number == 1:

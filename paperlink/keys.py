@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from paperlink.atomicfile import atomic_write_bytes
 from paperlink.errors import PaperlinkError
 from paperlink.home import Home
+from paperlink.safefs import read_regular
 
 
 class KeyMissing(PaperlinkError):
@@ -57,7 +58,7 @@ def _public_pem(public: Ed25519PublicKey) -> bytes:
 def load_public(path: Path) -> Ed25519PublicKey:
     """An Ed25519 public key from a PEM file; KeyFileInvalid otherwise."""
     try:
-        key = serialization.load_pem_public_key(path.read_bytes())
+        key = serialization.load_pem_public_key(read_regular(path, 64 * 1024))  # never a FIFO or /dev/zero
     except OSError as exc:
         raise KeyFileInvalid("key_file_unreadable", path=path, detail=exc.strerror or exc) from None
     except (ValueError, UnsupportedAlgorithm):
@@ -86,7 +87,7 @@ class KeyStore:
         pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption())
         atomic_write_bytes(self.signing_path, pem, mode=0o600)
-        atomic_write_bytes(self.public_path, _public_pem(private.public_key()))
+        atomic_write_bytes(self.public_path, _public_pem(private.public_key()), mode=0o644)
         return private.public_key()
 
     def has_signing_key(self) -> bool:
@@ -110,14 +111,14 @@ class KeyStore:
     def export(self, path: str | os.PathLike[str]) -> str:
         """Write the public key to `path`; return its fingerprint."""
         public = self.signing_key().public_key()
-        atomic_write_bytes(path, _public_pem(public))
+        atomic_write_bytes(path, _public_pem(public), mode=0o644)
         return fingerprint(public)
 
     def trust(self, path: str | os.PathLike[str]) -> str:
         """Trust the public key in `path` (exported by a print side); return its fingerprint."""
         public = load_public(Path(path))
         self.trusted_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        atomic_write_bytes(self.trusted_dir / f"{key_id(public).hex()}.pub.pem", _public_pem(public))
+        atomic_write_bytes(self.trusted_dir / f"{key_id(public).hex()}.pub.pem", _public_pem(public), mode=0o644)
         return fingerprint(public)
 
     def trusted(self) -> dict[bytes, Ed25519PublicKey]:

@@ -12,11 +12,13 @@ erasure itself is audited.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from paperlink import safefs
 from paperlink.errors import PaperlinkError
 from paperlink.ledger import Ledger, LedgerError, store, views
 from paperlink.ledger.anchors import write_manifest
@@ -49,6 +51,8 @@ def backup(ledger: Ledger, target: str | Path, actor: str) -> BackupResult:
     # ledger now and the restored ledger after a restore alike
     anchor = ledger.anchor("backup", path.name) if ledger.anchors is not None else None
     try:
+        partial.unlink(missing_ok=True)  # left by a killed backup (a link is removed, never followed)
+        os.close(safefs.open_new(partial, 0o600))  # owner-only from the start: it holds password hashes
         ledger.backup_to(partial)
         checked = _verify_copy(partial)
         partial.rename(path)
@@ -95,6 +99,8 @@ class ErasureResult:
     batches: tuple[str, ...]
     notices: int
     files: int
+    held: tuple[Path, ...] = ()
+    """Files of erased batches that could not be deleted (held open by another program): tried again next run."""
 
 
 def expired_batches(ledger: Ledger, today: dt.date | None = None) -> list[str]:
@@ -104,25 +110,41 @@ def expired_batches(ledger: Ledger, today: dt.date | None = None) -> list[str]:
 
 
 def erase_expired(ledger: Ledger, home_root: Path, actor: str, today: dt.date | None = None) -> ErasureResult:
-    """Erase the personal data of every expired batch (see the module docstring); one transaction per batch."""
+    """Erase the personal data of every expired batch (see the module docstring); one transaction per batch.
+
+    Then every file of every erased batch still in the data directory – this run's, and any an earlier run
+    could not delete because another program held it open – is deleted, each retried for a while; what is
+    still held is returned in `held` (and tried again by the next run), never forgotten.
+    """
     erased: list[str] = []
-    notices = files = 0
+    notices = 0
     for batch_id in expired_batches(ledger, today):
         with ledger.transaction():
-            count, captures = store.erase_batch(ledger, batch_id)
+            count, _captures = store.erase_batch(ledger, batch_id)
             ledger.audit(actor, "retention.erased", batch_id, notices=count, retention_days=retention_days(ledger))
-        for capture_id in captures:
-            snapshot = home_root / "captures" / f"{capture_id}.jpg"
-            if snapshot.exists():
-                snapshot.unlink()
-                files += 1
-        for file_name in sorted(views.export_file_names(ledger, batch_id)):
-            copy = home_root / "exports" / file_name
-            if copy.exists() and views.export_file_erased(ledger, file_name):
-                copy.unlink()
-                files += 1
         erased.append(batch_id)
         notices += count
     if erased:
         ledger.checkpoint()  # no copy of the erased rows left in the WAL file
-    return ErasureResult(tuple(erased), notices, files)
+    files, held = _delete_erased_files(ledger, home_root)
+    return ErasureResult(tuple(erased), notices, files, tuple(held))
+
+
+def _delete_erased_files(ledger: Ledger, home_root: Path) -> tuple[int, list[Path]]:
+    """Delete the snapshots and exported copies of erased batches still present: (deleted, still held)."""
+    leftovers = [home_root / "captures" / f"{capture_id}.jpg" for capture_id in views.erased_capture_ids(ledger)]
+    leftovers += [home_root / "exports" / name for name in sorted(views.export_file_names(ledger))
+                  if views.export_file_erased(ledger, name)]
+    deleted, held = 0, []
+    for path in leftovers:
+        if not os.path.lexists(path):
+            continue
+        try:
+            safefs.retry(path.unlink)
+        except PermissionError:
+            held.append(path)
+            continue
+        except FileNotFoundError:
+            continue
+        deleted += 1
+    return deleted, held

@@ -12,6 +12,7 @@ about 6 pixels per module for a 0.75 mm code.
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from collections.abc import Iterator
@@ -20,11 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from paperlink.errors import PaperlinkError
+from paperlink.safefs import read_regular
 
 VECTOR_DPI = 200
 SCAN_DPI_RANGE = (150, 300)
 MAX_PIXELS = 150_000_000
 """Images larger than this (about 12,000 × 12,000) are refused: a 100-megapixel scan still goes through."""
+MAX_FILE_BYTES = 512 * 1024 * 1024
+"""The largest file read as a scan; anything larger (or not a regular file) is refused before it is read."""
 
 
 class ScanInputError(PaperlinkError):
@@ -117,28 +121,35 @@ def pages_of(path: str | os.PathLike[str], dpi: int | None = None) -> Iterator[P
     if file.is_dir():
         raise ScanInputError("scan_folder", file=file)
     try:
-        data = file.read_bytes()
+        data = read_regular(file, MAX_FILE_BYTES)  # never a FIFO or device, never unbounded
     except OSError as exc:
         raise ScanInputError("scan_unreadable", file=file, detail=exc.strerror or exc) from None
+    yield from pages_of_data(data, str(file), dpi)
+
+
+def pages_of_data(data: bytes, file: str, dpi: int | None = None) -> Iterator[Page]:
+    """The pages of a PDF or image file already read (`file` names it in messages)."""
     if not data:
         raise ScanInputError("scan_empty", file=file)
     if data.startswith(b"%PDF"):
-        for number, image in enumerate(rasterise_pdf(data, dpi, str(file)), start=1):
+        for number, image in enumerate(rasterise_pdf(data, dpi, file), start=1):
             yield Page(number, image)
         return
-    yield from _image_pages(file)
+    yield from _image_pages(file, data)
 
 
-def _image_pages(file: Path) -> Iterator[Page]:
+def _image_pages(file: str, data: bytes) -> Iterator[Page]:
     from PIL import Image, UnidentifiedImageError
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(file)
+            image = Image.open(io.BytesIO(data))  # the bytes read once, not the path opened again
     except Image.DecompressionBombError:
         raise ScanInputError("scan_image_too_large", file=file, max=MAX_PIXELS // 1_000_000) from None
-    except (UnidentifiedImageError, OSError) as exc:
+    except UnidentifiedImageError:
+        raise ScanInputError("scan_not_image", file=file, detail="unknown format") from None
+    except OSError as exc:
         raise ScanInputError("scan_not_image", file=file, detail=exc) from None
     with image:
         for frame in range(getattr(image, "n_frames", 1)):

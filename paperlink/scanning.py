@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from paperlink.decode import decode
 from paperlink.errors import PaperlinkError
-from paperlink.pages import ScanInputError, pages_of
+from paperlink.pages import Page, ScanInputError, pages_of, pages_of_data
 from paperlink.payload import (
     MANIFEST_PREFIX,
     BadSignature,
@@ -107,19 +107,29 @@ def scan_pages(paths: Iterable[str | os.PathLike[str]], trusted: Mapping[bytes, 
     rendering resolution (None: chosen per page, see pages.py).
     """
     for path in paths:
-        source = str(path)
-        try:
-            for page in pages_of(path, dpi):
-                if page.image is None:
-                    yield ScanItem(source, page.number, problem=page.problem), None
-                    continue
-                codes = decode(page.image, page.number)
-                if not codes:
-                    yield ScanItem(source, page.number, problem=NoCodeFound()), page.image
-                for code in codes:
-                    yield interpret(code.text, source, page.number, trusted), page.image
-        except ScanInputError as exc:
-            yield ScanItem(source, 0, problem=exc), None
+        yield from _scan(pages_of(path, dpi), str(path), trusted)
+
+
+def _scan(pages: Iterator[Page], source: str,
+          trusted: Mapping[bytes, Ed25519PublicKey]) -> Iterator[tuple[ScanItem, Image.Image | None]]:
+    try:
+        for page in pages:
+            if page.image is None:
+                yield ScanItem(source, page.number, problem=page.problem), None
+                continue
+            codes = decode(page.image, page.number)
+            if not codes:
+                yield ScanItem(source, page.number, problem=NoCodeFound()), page.image
+            for code in codes:
+                yield interpret(code.text, source, page.number, trusted), page.image
+    except ScanInputError as exc:
+        yield ScanItem(source, 0, problem=exc), None
+
+
+def scan_data(data: bytes, source: str, trusted: Mapping[bytes, Ed25519PublicKey]) -> Iterator[ScanItem]:
+    """Every code on every page of a file already read (what the scan folder uses: the bytes it hashed)."""
+    for item, _image in _scan(pages_of_data(data, source), source, trusted):
+        yield item
 
 
 def scan_paths(paths: Iterable[str | os.PathLike[str]], trusted: Mapping[bytes, Ed25519PublicKey],

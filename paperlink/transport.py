@@ -28,6 +28,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from paperlink.codetables import tables_version
+from paperlink.datafile import json_detail
 from paperlink.errors import PaperlinkError
 from paperlink.failpoints import failpoint
 from paperlink.holding import Held
@@ -109,10 +110,11 @@ class Manifest:
                 raise TransportError("transport_manifest_types", name=name)
             check_batch_id(obj["batch_id"])
             return cls(*values, tables=tables)
-        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError, RecursionError) as exc:
             if isinstance(exc, TransportError):
                 raise
-            raise TransportError("transport_manifest_damaged", name=name, detail=exc) from None
+            detail = json_detail(exc) if isinstance(exc, ValueError | RecursionError) else exc
+            raise TransportError("transport_manifest_damaged", name=name, detail=detail) from None
 
     def verify(self, trusted: Mapping[bytes, Ed25519PublicKey], name: str = "manifest") -> None:
         """TransportError unless a trusted key signed exactly this manifest."""

@@ -267,3 +267,12 @@ def unacknowledged(ledger: Ledger) -> list[OutboxRow]:
     for number, r in enumerate(OutboxRow.of(r) for r in ledger.db.execute("SELECT * FROM outbox ORDER BY id")):
         latest[r.notice_id or f"#{number}"] = r
     return [r for r in latest.values() if not (r.state is OutboxState.SENT and r.ack is ReceiptStatus.EXPORTED)]
+
+
+def erased_capture_ids(ledger: Ledger) -> list[int]:
+    """The ids of captures that belong to batches whose personal data was erased (their images must be gone)."""
+    rows = ledger.db.execute(
+        "SELECT c.id FROM captures c WHERE c.batch_id IN (SELECT batch_id FROM batches WHERE erased_at IS NOT NULL)"
+        " OR c.notice_row IN (SELECT n.id FROM notices n JOIN batches b ON b.batch_id = n.batch_id"
+        " WHERE b.erased_at IS NOT NULL) ORDER BY c.id")
+    return [int(r["id"]) for r in rows]
