@@ -383,7 +383,7 @@ def watch(ctx: Context, folder: Path | None, once: bool, interval: float, stable
             click.echo(f"watching {scan_folder.root} (done/ and failed/ inside it)", err=True)
             while True:
                 for outcome in scan_folder.poll():
-                    where = "left in place" if outcome.outcome == "held" else f"{outcome.moved_to.parent.name}/"
+                    where = "left in place" if outcome.outcome == "in_use" else f"{outcome.moved_to.parent.name}/"
                     line = f"{outcome.name}: {outcome.outcome} → {where}"
                     click.echo(line + (f" ({outcome.reason})" if outcome.reason else ""))
                 if once:
@@ -575,7 +575,7 @@ def receive(ctx: Context, folder: Path, keep_watching: bool, interval: float, st
                     if result.outcome in ("imported", "duplicate") and result.batch_id:
                         _receipt_back(ledger, home, result.batch_id, folder, clerk)
                     quarantined += result.outcome == "quarantined"
-                    held += result.outcome == "held"
+                    held += result.outcome == "in_use"
                 if not keep_watching:
                     break
                 time.sleep(interval)

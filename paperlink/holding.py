@@ -66,9 +66,17 @@ class HeldRead:
 
 
 def read_holding(path: str | os.PathLike[str]) -> HeldRead:
-    """Read a notice data file, holding each bad record (see the module docstring); DataFileError if the file as a
-    whole cannot be read."""
-    return parse_holding(read_bytes(path), str(path))
+    """Read a notice data file for sending, holding each bad record (see the module docstring); DataFileError if the
+    file as a whole cannot be read, or if every record in it would be held (there is nothing to send)."""
+    data = read_bytes(path)
+    read = parse_holding(data, str(path))
+    if read.held and not read.notices:
+        from paperlink.csvformat import parse_csv
+        from paperlink.dataformat import parse_jsonl
+
+        name = str(path)
+        (parse_csv if name.lower().endswith(".csv") else parse_jsonl)(data, name, Collector(name))  # raises, listing all
+    return read
 
 
 def parse_holding(data: bytes, name: str) -> HeldRead:

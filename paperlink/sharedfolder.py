@@ -101,7 +101,7 @@ class Received:
     """What the receiver did with one batch or file."""
 
     name: str
-    outcome: str  # imported, duplicate, quarantined, held (left in place for now: tried again on the next poll)
+    outcome: str  # imported, duplicate, quarantined, in_use (left in place for now: tried again on the next poll)
     batch_id: str | None = None
     count: int = 0
     reason: str | None = None
@@ -169,7 +169,7 @@ class Receiver:
             return handle()
         except OSError as exc:
             reason = safe_text(f"{path.name}: left in place for now ({exc.strerror or exc})", [path.name])
-            return Received(label(path.name), "held", reason=reason)
+            return Received(label(path.name), "in_use", reason=reason)
 
     def _receive(self, manifest_path: Path, listing: dict[str, tuple[Path, os.stat_result]]) -> Received:
         name = manifest_path.name

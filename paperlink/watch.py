@@ -50,7 +50,7 @@ REASON_SUFFIX = ".reason.txt"
 class FileOutcome:
     """What happened to one file of the scan folder.
 
-    `outcome`: done, failed, duplicate – or held (it could not be moved, being held open by another program:
+    `outcome`: done, failed, duplicate – or in_use (it could not be moved, being held open by another program:
     it stays where it is, and the next poll files it by the outcome the ledger recorded).
     """
 
@@ -124,7 +124,7 @@ class ScanFolder:
                         continue
                     outcomes.append(self.process(path))
                 except OSError as exc:
-                    outcomes.append(FileOutcome(label(path.name), path, "held", reason=self._held(path, exc)))
+                    outcomes.append(FileOutcome(label(path.name), path, "in_use", reason=self._held(path, exc)))
                 finally:
                     self._seen.pop(str(path), None)
         return outcomes
@@ -157,7 +157,7 @@ class ScanFolder:
         try:
             target = self._file(path, outcome, reason)
         except OSError as exc:  # recorded, not moved: the next poll files it by the recorded outcome
-            return FileOutcome(path.name, path, "held", results, self._held(path, exc))
+            return FileOutcome(path.name, path, "in_use", results, self._held(path, exc))
         return FileOutcome(path.name, target, outcome, results, reason)
 
     def _follow_record(self, path: Path, known: ScannedFile) -> FileOutcome:

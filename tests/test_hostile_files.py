@@ -28,7 +28,7 @@ from paperlink.maintenance import erase_expired
 from paperlink.samples import SampleOptions, generate
 from paperlink.sharedfolder import Receiver, send
 from paperlink.watch import ScanFolder
-from tests.conftest import trusting_home
+from tests.conftest import set_up_office, trusting_home
 
 KEY = Ed25519PrivateKey.generate()
 TRUSTED = {key_id(KEY.public_key()): KEY.public_key()}
@@ -38,9 +38,15 @@ DEEP = b"[" * 100_000 + b"\n"
 BIG_NUMBER = b"9" * 5000 + b"\n"
 
 
+@pytest.fixture(autouse=True)
+def office(home: Path) -> None:
+    """Every receiving side here is a set-up office (receive and unbundle refuse to run before)."""
+    home.mkdir(parents=True, exist_ok=True)
+    set_up_office(home / "ledger.sqlite3")
+
+
 @pytest.fixture
 def ledger(home: Path) -> Iterator[Ledger]:
-    home.mkdir(parents=True, exist_ok=True)
     with Ledger(home / "ledger.sqlite3") as led:
         yield led
 
@@ -309,7 +315,7 @@ def test_a_failed_scan_held_open_is_never_misfiled(ledger: Ledger, tmp_path: Pat
     blank_png(folder / "scan-001.png")
     violation = SharingViolation(monkeypatch, times=100)
     (first,) = watcher.poll()
-    assert first.outcome == "held" and (folder / "scan-001.png").is_file()
+    assert first.outcome == "in_use" and (folder / "scan-001.png").is_file()
     assert ledger.query("SELECT outcome FROM scanned_files")[0][0] == "failed"
     violation.left = 0  # the program lets go
     (second,) = watcher.poll()
@@ -512,14 +518,14 @@ def test_a_link_in_place_of_failed_or_quarantine_is_not_followed(ledger: Ledger,
     os.symlink(elsewhere, scans / "failed")
     (scans / "junk.png").write_bytes(b"not an image")
     (outcome,) = watcher.poll()
-    assert outcome.outcome == "held" and "not a folder" in (outcome.reason or "")
+    assert outcome.outcome == "in_use" and "not a folder" in (outcome.reason or "")
     link = tmp_path / "link"
     link.mkdir()
     os.symlink(elsewhere, link / "quarantine")
     (link / "done").mkdir()
     (link / "junk.bin").write_bytes(b"x")
     (result,) = Receiver(link, ledger, TRUSTED).receive_once()
-    assert result.outcome == "held"
+    assert result.outcome == "in_use"
     assert list(elsewhere.iterdir()) == [] and (scans / "junk.png").exists() and (link / "junk.bin").exists()
 
 

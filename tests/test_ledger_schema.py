@@ -275,8 +275,10 @@ def _state_offenders(tree: ast.AST, where: str) -> list[str]:
         if isinstance(node, ast.Constant) and node.value in distinctive and id(node) not in dict_keys:
             flag(node, [node.value])  # (a dict key may name a detail that happens to be spelled like a state)
         elif isinstance(node, ast.Compare):
+            # 'missing' and 'done' count where something named state is compared (they also name a folder)
+            stateful = any("state" in ast.unparse(side) for side in (node.left, *node.comparators))
             for side in (node.left, *node.comparators):
-                flag(node, [v for v in _literals(side) if v in STATE_VALUES])
+                flag(node, [v for v in _literals(side) if v in distinctive or (stateful and v in STATE_VALUES)])
         elif isinstance(node, ast.Subscript):
             flag(node, [v for v in _literals(node.slice) if v in STATE_VALUES])
         elif isinstance(node, (ast.Set, ast.Tuple, ast.List)):
