@@ -31,6 +31,7 @@ ACTION_LABELS: dict[str, str] = {
     "capture.rejected": "読取を保留（検証できない）",
     "capture.foreign": "読取を拒否（別の市区町村宛て）",
     "input.refused": "入力を受け付けず",
+    "scan_folder.refused": "スキャンフォルダーのファイルを読まずに退避",
     "notice.held": "通知を保留",
     "notice.released": "保留を解除",
     "paper.printed": "通知用紙の印刷",
