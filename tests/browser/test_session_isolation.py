@@ -24,6 +24,7 @@ from paperlink.ledger import Ledger
 from paperlink.users import add_user
 from paperlink.web import SERVE_HOST, create_app
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import set_up_office
 
 PASSWORD = "correct-horse-1"
 
@@ -92,6 +93,7 @@ def office(home: Path) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     with Ledger(home / "ledger.sqlite3") as ledger:
         add_user(ledger, "aoki", "青木", {"entry"}, PASSWORD, actor="test")
+    set_up_office(home / "ledger.sqlite3")  # `serve` refuses to run before the office is set up
     return home
 
 

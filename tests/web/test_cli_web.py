@@ -9,6 +9,7 @@ import pytest
 from paperlink.ledger import Ledger
 from paperlink.users import authenticate
 from paperlink.web import SERVE_HOST
+from tests.conftest import set_up_office
 
 
 def test_users_add_with_password_file(runner, home: Path, tmp_path: Path, fast_passwords) -> None:
@@ -87,6 +88,7 @@ def test_serve_runs_on_waitress_and_a_second_start_says_already_running(home: Pa
     import urllib.request
 
     port = _free_port()
+    set_up_office(home / "ledger.sqlite3")  # `serve` refuses to run before the office is set up
     env = {**os.environ, "PAPERLINK_HOME": str(home)}
     command = [sys.executable, "-m", "paperlink.cli", "serve", "--port", str(port)]
     first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
