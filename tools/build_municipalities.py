@@ -110,7 +110,7 @@ def render(table: dict[str, object]) -> str:
 
 def main(argv: list[str]) -> int:
     path = Path(argv[1]) if len(argv) > 1 else DEFAULT_CSV
-    sys.stdout.write(render(build(path)))
+    sys.stdout.buffer.write(render(build(path)).encode("utf-8"))  # UTF-8 whatever the console encoding
     return 0
 
 
