@@ -130,39 +130,37 @@ def is_variation_selector(ch: str) -> bool:
     return 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF
 
 
-def variation_glyphs(face: object) -> dict[tuple[int, int], int]:
-    """The glyph of every non-default variation sequence in a TrueType font's cmap subtable format 14.
-
-    (base, selector) → glyph id. Default sequences (the base glyph itself) are not listed: they draw as the base.
-    """
+def variation_sequences(face: object) -> tuple[dict[tuple[int, int], int], set[tuple[int, int]]]:
+    """The variation sequences of a TrueType font's cmap subtable format 14: the non-default ones with the glyph
+    each selects ((base, selector) → glyph id), and the default ones (drawn as the base glyph itself)."""
     data: bytes = face._ttf_data  # type: ignore[attr-defined]
     cmap = int(face.table["cmap"]["offset"])  # type: ignore[attr-defined]
 
-    def u16(at: int) -> int:
-        return int.from_bytes(data[at:at + 2], "big")
+    def number(at: int, size: int) -> int:
+        return int.from_bytes(data[at:at + size], "big")
 
-    def u24(at: int) -> int:
-        return int.from_bytes(data[at:at + 3], "big")
-
-    def u32(at: int) -> int:
-        return int.from_bytes(data[at:at + 4], "big")
-
-    found: dict[tuple[int, int], int] = {}
-    for i in range(u16(cmap + 2)):
+    selected: dict[tuple[int, int], int] = {}
+    default: set[tuple[int, int]] = set()
+    for i in range(number(cmap + 2, 2)):
         record = cmap + 4 + 8 * i
-        sub = cmap + u32(record + 4)
-        if u16(record) != 0 or u16(record + 2) != 5 or u16(sub) != 14:
-            continue
-        for j in range(u32(sub + 6)):
+        sub = cmap + number(record + 4, 4)
+        if number(record, 2) != 0 or number(record + 2, 2) != 5 or number(sub, 2) != 14:
+            continue  # only the Unicode variation-sequence subtable
+        for j in range(number(sub + 6, 4)):
             selector_record = sub + 10 + 11 * j
-            selector, non_default = u24(selector_record), u32(selector_record + 7)
-            if not non_default:
-                continue
-            table = sub + non_default
-            for k in range(u32(table)):
-                mapping = table + 4 + 5 * k
-                found[(u24(mapping), selector)] = u16(mapping + 3)
-    return found
+            selector = number(selector_record, 3)
+            default_at, non_default_at = number(selector_record + 3, 4), number(selector_record + 7, 4)
+            if default_at:
+                table = sub + default_at
+                for k in range(number(table, 4)):
+                    start, extra = number(table + 4 + 4 * k, 3), data[table + 4 + 4 * k + 3]
+                    default.update((code, selector) for code in range(start, start + extra + 1))
+            if non_default_at:
+                table = sub + non_default_at
+                for k in range(number(table, 4)):
+                    mapping = table + 4 + 5 * k
+                    selected[(number(mapping, 3), selector)] = number(mapping + 3, 2)
+    return selected, default
 
 
 @dataclass
@@ -178,7 +176,7 @@ class _Face:
     @classmethod
     def of(cls, name: str) -> _Face:
         face = pdfmetrics.getFont(name).face
-        return cls(name, face, variation_glyphs(face), default_sequences(face), {})
+        return cls(name, face, *variation_sequences(face), {})
 
     def has(self, ch: str) -> bool:
         """Whether the font draws this character (never a private code point: those are our stand-ins)."""
@@ -300,38 +298,6 @@ def runs(text: str) -> list[Run]:
         else:
             add(f"〓[{identifier(base)}]", FONT_NAME, marked=True)
     return out
-
-
-def default_sequences(face: object) -> set[tuple[int, int]]:
-    """The default variation sequences of a font's cmap format 14 (drawn as the base glyph)."""
-    data: bytes = face._ttf_data  # type: ignore[attr-defined]
-    cmap = int(face.table["cmap"]["offset"])  # type: ignore[attr-defined]
-
-    def u16(at: int) -> int:
-        return int.from_bytes(data[at:at + 2], "big")
-
-    def u24(at: int) -> int:
-        return int.from_bytes(data[at:at + 3], "big")
-
-    def u32(at: int) -> int:
-        return int.from_bytes(data[at:at + 4], "big")
-
-    found: set[tuple[int, int]] = set()
-    for i in range(u16(cmap + 2)):
-        record = cmap + 4 + 8 * i
-        sub = cmap + u32(record + 4)
-        if u16(record) != 0 or u16(record + 2) != 5 or u16(sub) != 14:
-            continue
-        for j in range(u32(sub + 6)):
-            selector_record = sub + 10 + 11 * j
-            selector, default = u24(selector_record), u32(selector_record + 3)
-            if not default:
-                continue
-            table = sub + default
-            for k in range(u32(table)):
-                start, extra = u24(table + 4 + 4 * k), data[table + 4 + 4 * k + 3]
-                found.update((code, selector) for code in range(start, start + extra + 1))
-    return found
 
 
 def unprintable(text: str) -> list[str]:
