@@ -1149,7 +1149,7 @@ def setup(ctx: Context, municipality: str | None, clerk: str) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The file to write.")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV (UTF-8 with BOM) instead of the notice data format.")
 @click.option("--cp932", is_flag=True, help="CSV in Shift_JIS (cp932) for older register systems (implies --csv).")
-@click.option("--clerk", default="cli", show_default=True, help="Who exports (for the audit log).")
+@_clerk_option
 @pass_context
 def export_command(ctx: Context, batch_ids: tuple[str, ...], output: Path, as_csv: bool, cp932: bool,
                    clerk: str) -> None:

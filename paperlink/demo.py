@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from paperlink.dataformat import write_notices
+from paperlink.errors import PaperlinkError
 from paperlink.home import Home
 from paperlink.intake import OFFICE_MUNICIPALITY_SETTING, capture_scans
 from paperlink.keys import KeyStore
@@ -34,6 +35,8 @@ DEMO_SEED = 7
 """The sample generator's seed for the demo batch."""
 ACTOR = "demo"
 """Who the audit log names for what the demo set up."""
+DEMO_OFFICE = "131016"
+"""The demo office's municipality (千代田区) when the data directory has none set up yet."""
 
 
 @dataclass(frozen=True)
@@ -74,16 +77,21 @@ def prepare_demo(home: Home, count: int = 12, today: dt.date | None = None) -> D
             if get_user(ledger, login) is None:
                 add_user(ledger, login, name, set(roles), DEMO_PASSWORD, actor=ACTOR)
         if not pdf.exists():
-            notices = generate(SampleOptions(count=count, seed=DEMO_SEED, notice_date=today or dt.date.today()))
+            office = ledger.setting(OFFICE_MUNICIPALITY_SETTING)
+            if office is None:  # a demo office is 千代田区 unless the office was set up already
+                office = DEMO_OFFICE
+                ledger.set_setting(OFFICE_MUNICIPALITY_SETTING, office, ACTOR)
+            notices = generate(SampleOptions(count=count, seed=DEMO_SEED, notice_date=today or dt.date.today(),
+                                             municipality_code=office))
             folder.mkdir(parents=True, exist_ok=True)
             write_notices(notices, folder / "notices.jsonl")
             result = print_batch(notices, store.signing_key())
             write_pdf(result, pdf)
-            if ledger.setting(OFFICE_MUNICIPALITY_SETTING) is None:
-                ledger.set_setting(OFFICE_MUNICIPALITY_SETTING, notices[0].municipality_code, ACTOR)
             cover = result.cover.manifest_qr_texts if result.cover else ()
             items = [interpret(text, str(pdf), 1, store.trusted()) for text in cover]
-            capture_scans(ledger, items, Channel.FILE, ACTOR)
+            refused = [r for r in capture_scans(ledger, items, Channel.FILE, ACTOR) if not r.accepted]
+            if refused:
+                raise PaperlinkError("demo_cover_refused", detail=refused[0].message)
             batch_id, printed = result.batch_id, len(notices)
     return DemoResult(root=home.root, pdf=pdf, batch_id=batch_id, count=printed,
                       clerks=tuple(login for login, _, _ in DEMO_USERS), password=DEMO_PASSWORD)

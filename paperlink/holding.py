@@ -190,12 +190,28 @@ def release(ledger: Ledger, pk: int, clerk: str, note: str) -> NoticeRow:
     A notice with a verified record (held for cp932, or addressed elsewhere when the office code was wrong) goes
     back to 確認済 as it was; one without (its record could not be read) goes to 未着, to be read or typed twice
     from the corrected notice like any paper notice."""
+    from paperlink.ledger import Transport, VerificationMethod
+    from paperlink.notice import parse_notice
+    from paperlink.office import foreign_hold, require_office
+
     with ledger.transaction():
         hold = store.open_hold(ledger, pk)
         if hold is None:
             raise NotHeld("hold_not_found", pk=pk)
         current = store.notice(ledger, pk)
-        row = store.release_hold(ledger, pk, clerk, note, keep_record=current.verified and current.record_json is not None)
+        keep = current.verified and current.record_json is not None
+        if keep and hold.reason_code == "hold_foreign_municipality":
+            # released only when the office's code was what was wrong: the notice must be for this office now
+            still = foreign_hold(parse_notice(current.record() or {}), require_office(ledger))
+            if still is not None:
+                raise NotHeld("hold_still_foreign", pk=pk, other=still.params["other"], office=still.params["office"])
+        row = store.release_hold(ledger, pk, clerk, note, keep_record=keep)
+        batch = store.batch(ledger, row.batch_id)
+        if keep and batch is not None and store.verification(ledger, pk) is None \
+                and batch.transport in (Transport.LINE, Transport.MEDIA):
+            # verified by the sender's signature at import, as its batch's other notices were (spec 4.3)
+            method = VerificationMethod.LINE if batch.transport is Transport.LINE else VerificationMethod.MEDIA
+            store.add_verification(ledger, pk, method, f"key:{batch.key_id}", reason=f"released by {clerk}: {note}")
         ledger.audit(clerk, "notice.released", f"{hold.batch_id}/{hold.seq}", notice_id=hold.notice_id,
                      code=hold.reason_code, note=note, state=row.state.value)
     return row

@@ -52,6 +52,22 @@ _SEX = {"M": "男", "F": "女"}
 _SPECIAL_ITEMS = {"check_code": "チェックコード", "(record)": "通知全体"}
 
 
+SHEET_ORDER: tuple[str, ...] = (
+    "notice_id", "notice_date", "event_date", "municipality_code", "event",
+    # then the items in the order of the 住民票 (住基法 第7条 then 第30条の45): 氏名, 出生の年月日, 男女の別, 住所,
+    # 国籍等, the 区分 and its items (在留資格, 在留期間, 在留期間の満了の日, 在留カード等の番号), 備考 last
+    "name", "name_kanji", "birth_date", "sex", "address", "nationality", "category", "status", "period_of_stay",
+    "expiry_date", "card_kind", "card_number", "remarks")
+"""The order of the items on a sheet – and on the screen, so a clerk reads both top to bottom together; an item
+not named here follows at the end."""
+
+
+def ordered_fields() -> list[FieldSpec]:
+    """The item specs in the order a sheet prints them and the screen shows them (`SHEET_ORDER`)."""
+    rank = {key: i for i, key in enumerate(SHEET_ORDER)}
+    return sorted(FIELDS, key=lambda f: rank.get(f.key, len(rank)))
+
+
 def date_text(value: dt.date) -> str:
     """A date as printed: 西暦 with 和暦 in brackets, e.g. 2026-11-26（令和8年11月26日）."""
     return f"{value.isoformat()}（{to_wareki(value)}）"
@@ -110,9 +126,9 @@ class DisplayItem:
 
 
 def display_items(notice: Notice) -> list[DisplayItem]:
-    """Every item in canonical order with its label (before → after for changed items)."""
+    """Every item in the sheet's order with its label (before → after for changed items)."""
     before = notice.before_dict()
     return [DisplayItem(spec.key, field_label(spec, notice), display_value(spec.key, notice.get(spec.key)),
                         display_value(spec.key, before[spec.key]) if spec.key in before and spec.key in BEFORE_KEYS
                         else None)
-            for spec in FIELDS]
+            for spec in ordered_fields()]

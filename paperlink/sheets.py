@@ -25,7 +25,7 @@ from reportlab.pdfgen.canvas import Canvas  # type: ignore[import-untyped]
 from reportlab.platypus import Paragraph, Table, TableStyle  # type: ignore[import-untyped]
 
 from paperlink.errors import PaperlinkError
-from paperlink.fields import BEFORE_KEYS, FIELDS
+from paperlink.fields import BEFORE_KEYS
 from paperlink.fonts import (
     WORKING_FONTS,
     UnprintableCharacter,
@@ -34,7 +34,7 @@ from paperlink.fonts import (
     markup,
     unprintable,
 )
-from paperlink.labels import date_text, display_value, field_label
+from paperlink.labels import date_text, display_value, field_label, ordered_fields
 from paperlink.notice import Notice
 
 TITLE = "外国人住民に係る住民票記載事項通知"
@@ -288,21 +288,6 @@ def _para(text: str, font: str, size: float, width: float, align: int = 0) -> Pa
 NAME_KEYS = frozenset({"name", "name_kanji"})
 BREAK_MARK = "⇒"
 """Ends a line of a name that continues on the next line (the break is no part of the name)."""
-SHEET_ORDER: tuple[str, ...] = (
-    "notice_id", "notice_date", "event_date", "municipality_code", "event",
-    # then the items in the order of the 住民票 (住基法 第7条 then 第30条の45): 氏名, 出生の年月日, 男女の別, 住所,
-    # 国籍等, the 区分 and its items (在留資格, 在留期間, 在留期間の満了の日, 在留カード等の番号), 備考 last
-    "name", "name_kanji", "birth_date", "sex", "address", "nationality", "category", "status", "period_of_stay",
-    "expiry_date", "card_kind", "card_number", "remarks")
-"""The order of the items on a sheet; an item not named here follows at the end."""
-
-
-def ordered_fields() -> list[Any]:
-    """The item specs in the order a sheet prints them (`SHEET_ORDER`)."""
-    rank = {key: i for i, key in enumerate(SHEET_ORDER)}
-    return sorted(FIELDS, key=lambda f: rank.get(f.key, len(rank)))
-
-
 def _name_lines(text: str, font: str, size: float, width: float) -> list[str]:
     """A name split into lines that fit `width` with room for the break mark: at spaces for roman letters (a word
     longer than a line is split too), anywhere for 漢字 (a variation selector stays with its character)."""

@@ -115,11 +115,20 @@ def test_media_batch_holds_one_notice_and_a_receipt_bundle_comes_back(runner: An
     with Ledger(r / "ledger.sqlite3") as ledger:
         assert [n.state for n in views.batch_status(ledger, "B20261126-USB").lines] == [  # type: ignore[union-attr]
             NoticeState.CONFIRMED, NoticeState.HELD, NoticeState.CONFIRMED]
-    # released once the office checks the address (audited): the notice is then exported like the others
-    released = runner("--home", r, "release", "B20261126-USB", "2", "--note", "転入済み: 住所を確認")
+    # a notice for another town is never released into this office's register while it is still addressed there
+    refused = runner("--home", r, "release", "B20261126-USB", "2", "--note", "間違えて解除")
+    assert refused.exit_code == 1 and "still addressed to municipality 011011" in refused.output
+    # released once it is the office's code that was wrong (audited): exported like the others, verified as they were
+    assert runner("--home", r, "setup", "--municipality", ELSEWHERE).exit_code == 0
+    released = runner("--home", r, "release", "B20261126-USB", "2", "--note", "窓口のコード設定を訂正")
     assert released.exit_code == 0 and "confirmed" in released.stdout
     with Ledger(r / "ledger.sqlite3") as ledger:
         assert any(e.action == "notice.released" for e in ledger.audit_entries("B20261126-USB/2"))
+        row = views.batch_status(ledger, "B20261126-USB").lines[1].notice  # type: ignore[union-attr]
+        from paperlink.ledger import VerificationMethod, store
+
+        check = store.verification(ledger, row.id)  # type: ignore[union-attr]
+        assert check is not None and check.method is VerificationMethod.MEDIA and check.verified_by.startswith("key:")
     assert runner("--home", r, "export", "-o", tmp / "out.jsonl").exit_code == 0
     assert runner("--home", r, "receipt", "B20261126-USB", "-o", tmp / "r.plb", "--passphrase-file", pw).exit_code == 0
     ack = runner("--home", s, "acknowledge", tmp / "r.plb", "--passphrase-file", pw)

@@ -20,7 +20,7 @@ from paperlink.confirm import WorkflowError, get_notice
 from paperlink.doubleentry import SAME_CLERK_SETTING, differing_items, new_manual_notice, resolve, submit_entry
 from paperlink.errors import FieldError, field_error
 from paperlink.fields import BEFORE_KEYS, FIELD_BY_KEY, FIELDS, FieldProblem, FieldSpec
-from paperlink.labels import STATE_LABELS, display_value, entry_item_label
+from paperlink.labels import STATE_LABELS, display_value, entry_item_label, ordered_fields
 from paperlink.ledger import ENTRY_STATES, Ledger, NoticeState, views
 from paperlink.ledger.rows import NoticeRow
 from paperlink.notice import before_from_text
@@ -48,13 +48,13 @@ class FormField:
 
 
 def form_fields() -> tuple[list[FormField], list[FormField]]:
-    """The items (canonical order) and the before items (their own fieldset), as form inputs."""
+    """The items (in the sheet's order, so the clerk types top to bottom) and the before items, as form inputs."""
     def make(spec: FieldSpec, before: bool) -> FormField:
         key = f"before.{spec.key}" if before else spec.key
         return FormField(key, key, spec.label, spec.always_required and not before, spec.is_date,
                          LISTS.get(spec.key))
 
-    return ([make(spec, False) for spec in FIELDS], [make(FIELD_BY_KEY[key], True) for key in BEFORE_KEYS])
+    return ([make(spec, False) for spec in ordered_fields()], [make(FIELD_BY_KEY[key], True) for key in BEFORE_KEYS])
 
 
 def datalists() -> dict[str, list[str]]:

@@ -11,6 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from werkzeug.wrappers.response import Response
 
 from paperlink import export as core
+from paperlink.dates import JST
 from paperlink.errors import ExportError
 from paperlink.ledger import views
 from paperlink.web.auth import current_user, role_required
@@ -24,7 +25,7 @@ SUFFIX = {"jsonl": ".jsonl", "csv": ".csv", "csv-cp932": ".cp932.csv"}
 
 def file_name(batch_ids: list[str], fmt: str) -> str:
     """A file name that says what is inside and when it was written."""
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = dt.datetime.now(JST).strftime("%Y%m%d-%H%M%S")  # Japan time, as every time the screen shows
     head = batch_ids[0] if len(batch_ids) == 1 else f"{len(batch_ids)}batches"
     return f"{head}-{stamp}{SUFFIX[fmt]}"
 
@@ -52,7 +53,7 @@ def write() -> Response | str | tuple[str, int]:
     ledger = get_ledger()
     chosen = request.form.getlist("batch") or views.exportable_batches(ledger)
     if not chosen:
-        flash("出力できるバッチがありません（すべての通知が確認済・完了になったバッチだけを出力できます）。", "error")
+        flash("出力できるバッチがありません（すべての通知が確認済・完了・保留になったバッチだけを出力できます。保留の通知は出力に含まれません）。", "error")
         return redirect(url_for("export.page"))
     if request.form.get("proceed") != "1":
         counts = [(b, views.batch_total(ledger, b) or 0) for b in chosen]
