@@ -93,32 +93,29 @@ def _glyph_before(sheet: dict[str, Any], anchor: str, offset: int = 1) -> Image.
     return _ink(crop)
 
 
-def test_a_variation_sequence_prints_the_glyph_it_selects(sheet: dict[str, Any]) -> None:
-    """GIVEN 葛+U+E0100 (in IPAex Gothic) WHEN printed THEN the sheet shows that glyph, not the plain 葛."""
-    printed = _glyph_before(sheet, "飾")
-    right = _overlap(printed, _reference(KUZU_AJ1, GOTHIC))
-    wrong = _overlap(printed, _reference("葛", GOTHIC))
+def _assert_shows(printed: Any, right_text: str, wrong_text: str, font: Any) -> None:
+    """The printed glyph box looks like `right_text` drawn in `font`, clearly more than like `wrong_text`."""
+    right = _overlap(printed, _reference(right_text, font))
+    wrong = _overlap(printed, _reference(wrong_text, font))
     print(f"overlap with the right glyph {right:.2f}, with the wrong one {wrong:.2f}")
     assert right > 0.75 and right > wrong + 0.05, (right, wrong)
+
+
+def test_a_variation_sequence_prints_the_glyph_it_selects(sheet: dict[str, Any]) -> None:
+    """GIVEN 葛+U+E0100 (in IPAex Gothic) WHEN printed THEN the sheet shows that glyph, not the plain 葛."""
+    _assert_shows(_glyph_before(sheet, "飾"), KUZU_AJ1, "葛", GOTHIC)
 
 
 def test_a_sequence_only_the_fallback_font_has_prints_from_it(sheet: dict[str, Any]) -> None:
     """GIVEN 葛+U+E0102 (Moji_Joho, only IPAmj明朝) WHEN printed THEN the sheet shows IPAmj's selected glyph."""
-    printed = _glyph_before(sheet, "辻", offset=2)  # the stand-in, an ideographic space, then 辻
-    right = _overlap(printed, _reference(KUZU_MJ, MJ))
-    wrong = _overlap(printed, _reference("葛", MJ))
-    print(f"overlap with the right glyph {right:.2f}, with the wrong one {wrong:.2f}")
-    assert right > 0.75 and right > wrong + 0.05, (right, wrong)
+    # the stand-in, an ideographic space, then 辻
+    _assert_shows(_glyph_before(sheet, "辻", offset=2), KUZU_MJ, "葛", MJ)
 
 
 def test_a_character_the_main_font_lacks_prints_from_the_fallback_font(sheet: dict[str, Any]) -> None:
     """GIVEN 𠮷 (not in IPAex Gothic) WHEN printed THEN the sheet shows IPAmj's 𠮷, not 吉 and not a blank."""
     assert ord(YOSHI) not in fonts._main_face().face.charToGlyph  # type: ignore[attr-defined]
-    printed = _glyph_before(sheet, "田")
-    right = _overlap(printed, _reference(YOSHI, MJ))
-    wrong = _overlap(printed, _reference("吉", MJ))
-    print(f"overlap with the right glyph {right:.2f}, with the wrong one {wrong:.2f}")
-    assert right > 0.75 and right > wrong + 0.05, (right, wrong)
+    _assert_shows(_glyph_before(sheet, "田"), YOSHI, "吉", MJ)
 
 
 def test_a_sequence_no_font_has_prints_the_base_with_a_marker_naming_it(sheet: dict[str, Any]) -> None:
