@@ -62,6 +62,7 @@ ACTION_LABELS: dict[str, str] = {
     "line.quarantined": "共有フォルダーの受信を隔離",
     "scan_folder.done": "スキャンフォルダーの取込",
     "scan_folder.failed": "スキャンフォルダーの取込（読めないページあり）",
+    "ledger.migrated": "台帳を PostgreSQL サーバーへ移行",
 }
 """Every action the code writes, in Japanese (tests/web/test_audit_view.py checks that none is missing)."""
 
@@ -69,7 +70,7 @@ ACTION_GROUPS: dict[str, str] = {
     "login": "ログイン", "user": "職員", "batch": "バッチ", "capture": "読取", "input": "受け付けなかった入力",
     "notice": "確認・審査", "entry": "手入力（二重入力）", "export": "出力", "report": "処理結果一覧",
     "setting": "設定", "backup": "バックアップ", "retention": "消去", "media": "媒体（USB）",
-    "line": "共有フォルダー", "scan_folder": "スキャンフォルダー",
+    "line": "共有フォルダー", "scan_folder": "スキャンフォルダー", "ledger": "台帳",
 }
 """The action filter's choices: an action's group is the part before the first dot."""
 
@@ -85,6 +86,7 @@ DETAIL_LABELS: dict[str, str] = {
     "codes": "結果", "setting": "設定", "again": "再ダウンロード",
     "held": "保留", "anchored_before": "復元前に目印のあった件数", "state": "状態", "archive": "退避先",
     "note": "メモ", "statuses": "状態ごとの件数",
+    "tables": "表の数", "rows": "行数", "head": "監査ログの末尾ハッシュ",
 }
 """Every detail key, in Japanese."""
 

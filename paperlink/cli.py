@@ -836,6 +836,52 @@ def audit_restored(ctx: Context, clerk: str) -> None:
                + (f", {lost - held} anchored entries were lost with the restore" if lost > held else ""))
 
 
+@main.group("ledger")
+def ledger_group() -> None:
+    """The ledger as a whole: moving it from this PC's SQLite file to a PostgreSQL server.
+
+    \b
+    Example:
+      paperlink ledger migrate --to "postgresql://clerk1@ledger.example.lg.jp/paperlink"
+    """
+
+
+@ledger_group.command("migrate")
+@click.option("--to", "url", required=True, metavar="postgresql://…",
+              help="The empty PostgreSQL database to copy the ledger into (no password in the URL: ~/.pgpass).")
+@_clerk_option
+@pass_context
+def ledger_migrate(ctx: Context, url: str, clerk: str) -> None:
+    """Copy this data directory's SQLite ledger into an empty PostgreSQL database and verify the copy.
+
+    Every table is copied with its ids in one transaction; row counts, the rows themselves, the audit chain and
+    every audit anchor of the data directory are checked against the source before it commits (nothing is kept
+    if anything differs). A database that holds anything is refused. The SQLite file is left as it was; set
+    PAPERLINK_LEDGER (or --ledger) to the URL on every desk afterwards (docs/postgresql.md).
+
+    \b
+    Example:
+      paperlink ledger migrate --to "postgresql://clerk1@ledger.example.lg.jp/paperlink?sslrootcert=/etc/paperlink/ca.crt"
+    """
+    from paperlink.ledger import Ledger
+    from paperlink.ledger.dialect import is_url, redact
+    from paperlink.ledger.transfer import check_empty, migrate
+
+    home = ctx.home.ensure()
+    if not is_url(url):
+        raise click.ClickException(f"{url} is not a PostgreSQL URL (postgresql://…)")
+    if not home.ledger.is_file():
+        raise click.ClickException(f"there is no SQLite ledger to move in {home.root}")
+    check_empty(url)
+    with Ledger(home.ledger) as source, Ledger(url, home=home.root) as target:
+        result = migrate(source, target, clerk)
+    for table in result.tables:
+        click.echo(f"{table.table:15} {table.rows:8} rows  sha256 {table.digest[:16]}…  same on both sides")
+    click.echo(f"ledger copied to {redact(url)} and verified: {sum(t.rows for t in result.tables)} rows, "
+               f"audit chain of {result.audit_entries} entries holds on both sides (head {result.audit_head[:16]}…), "
+               f"{result.anchors} anchors match")
+
+
 def _typed_items(trusted: dict) -> Iterator[ScanItem]:  # type: ignore[type-arg]
     from paperlink.scanning import interpret
     from paperlink.wedge import WedgeInputError, normalise_wedge

@@ -2,7 +2,9 @@
 
 `backup` copies the live ledger with SQLite's online backup API (consistent even while the entry screen
 is writing), then reopens the copy and checks its integrity, schema and audit chain before calling it good;
-`FILE.manifest.json` beside it records what it holds and the audit log's anchor.
+a PostgreSQL ledger is dumped with `pg_dump` (one consistent snapshot) and the archive read back whole and its
+audit chain checked (`ledger/pgdump.py`). `FILE.manifest.json` beside it records what it holds and the audit
+log's anchor.
 `erase_expired` removes the personal data of batches exported more than `retention.days` ago – records,
 typed entries, QR payloads, camera snapshots and exported copies in the data directory – and keeps the
 facts: which notice (batch, n/N, notice id), when and by whom it was captured, verified and exported. The
@@ -20,8 +22,8 @@ from typing import Any
 
 from paperlink import safefs
 from paperlink.errors import PaperlinkError
-from paperlink.ledger import Ledger, LedgerError, store, views
-from paperlink.ledger.anchors import write_manifest
+from paperlink.ledger import Ledger, LedgerError, pgdump, store, views
+from paperlink.ledger.anchors import MANIFEST_SUFFIX, write_manifest
 
 RETENTION_SETTING = "retention.days"
 DEFAULT_RETENTION_DAYS = 90
@@ -53,8 +55,11 @@ def backup(ledger: Ledger, target: str | Path, actor: str) -> BackupResult:
     try:
         partial.unlink(missing_ok=True)  # left by a killed backup (a link is removed, never followed)
         os.close(safefs.open_new(partial, 0o600))  # owner-only from the start: it holds password hashes
-        ledger.backup_to(partial)
-        checked = _verify_copy(partial)
+        if ledger.backend == "postgresql":
+            checked = _dump(ledger, partial)
+        else:
+            ledger.backup_to(partial)
+            checked = _verify_copy(partial)
         partial.rename(path)
     except (sqlite3.Error, OSError, LedgerError, BackupError) as exc:
         for leftover in (partial, partial.with_name(partial.name + "-wal"), partial.with_name(partial.name + "-shm")):
@@ -64,6 +69,9 @@ def backup(ledger: Ledger, target: str | Path, actor: str) -> BackupResult:
         ledger.audit(actor, "backup.written", path.name, notices=checked.notices, audit_entries=checked.audit_entries)
     facts: dict[str, Any] = {"backup": path.name, "schema_version": checked.schema_version, "notices": checked.notices,
                              "audit_entries_in_backup": checked.audit_entries}
+    if ledger.backend == "postgresql":
+        facts.update(format="pg_dump custom", restore="pg_restore --no-owner --dbname=URL-of-an-empty-database "
+                     f"{path.name}; then paperlink --ledger URL audit verify --anchor {path.name}{MANIFEST_SUFFIX}")
     if anchor is not None:
         facts["audit_anchor"] = anchor.as_dict()
     try:
@@ -71,6 +79,14 @@ def backup(ledger: Ledger, target: str | Path, actor: str) -> BackupResult:
     except OSError as exc:
         raise BackupError("backup_failed", path=path, detail=exc) from None
     return BackupResult(path, checked.schema_version, checked.notices, checked.audit_entries)
+
+
+def _dump(ledger: Ledger, partial: Path) -> BackupResult:
+    """A PostgreSQL ledger's pg_dump archive, read back whole and its audit chain checked."""
+    assert ledger.url is not None
+    pgdump.dump(ledger.url, partial)
+    facts = pgdump.verify(partial)
+    return BackupResult(partial, facts.schema_version, facts.notices, facts.audit_entries)
 
 
 def _verify_copy(path: Path) -> BackupResult:
