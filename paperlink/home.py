@@ -17,6 +17,8 @@ from paperlink.errors import HomeError
 from paperlink.private import ensure_private
 
 ENV_VAR = "PAPERLINK_HOME"
+LEDGER_ENV_VAR = "PAPERLINK_LEDGER"
+"""The ledger to use instead of the data directory's SQLite file (a `postgresql://…` URL; see `Home.ledger_target`)."""
 
 
 def default_home() -> Path:
@@ -33,12 +35,30 @@ class Home:
     """Paths inside one data directory."""
 
     root: Path
+    ledger_option: str | None = None
+    """The ledger named by the --ledger option (None: PAPERLINK_LEDGER, else the SQLite file here)."""
 
     @classmethod
-    def resolve(cls, option: str | os.PathLike[str] | None = None) -> Home:
-        """The data directory from the --home option, PAPERLINK_HOME or the default, in that order."""
+    def resolve(cls, option: str | os.PathLike[str] | None = None, ledger: str | None = None) -> Home:
+        """The data directory from the --home option, PAPERLINK_HOME or the default, in that order (and the
+        --ledger option, if given)."""
         chosen = option or os.environ.get(ENV_VAR) or default_home()
-        return cls(Path(chosen).expanduser().resolve())
+        return cls(Path(chosen).expanduser().resolve(), ledger or None)
+
+    @property
+    def ledger_target(self) -> str | Path:
+        """The ledger this data directory works on: the --ledger option, else PAPERLINK_LEDGER, else its own SQLite
+        file (`ledger`). A URL (`postgresql://…`) is a database on a server shared by several desks; the audit
+        anchors, keys, scans and exports stay here, in the data directory, either way."""
+        chosen = self.ledger_option or os.environ.get(LEDGER_ENV_VAR)
+        if not chosen:
+            return self.ledger
+        return chosen if chosen.startswith(("postgresql://", "postgres://")) else Path(chosen)
+
+    @property
+    def ledger_is_file(self) -> bool:
+        """Whether the ledger is this data directory's SQLite file (not a database on a server)."""
+        return isinstance(self.ledger_target, Path)
 
     @property
     def ledger(self) -> Path:

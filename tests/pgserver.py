@@ -19,6 +19,7 @@ Stop it with `stop()` (or leave the `with`): the server is stopped and its direc
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import glob
 import ipaddress
@@ -175,10 +176,8 @@ class PgServer:
     def stop(self) -> None:
         """Stop the server (immediately: nothing in it is kept) and remove its directory."""
         if (self.data / "postmaster.pid").exists():
-            try:
+            with contextlib.suppress(RuntimeError):
                 self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-            except RuntimeError:
-                pass
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> PgServer:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from paperlink.ledger.connection import Ledger, now
+
+if TYPE_CHECKING:
+    from paperlink.ledger.dialect import Row
 
 
 @dataclass(frozen=True)
@@ -20,7 +23,7 @@ class AccountRow:
     session_epoch: int = 0
 
     @classmethod
-    def of(cls, r: sqlite3.Row) -> AccountRow:
+    def of(cls, r: Row) -> AccountRow:
         """The row as read from `users`."""
         return cls(r["login"], r["display_name"], frozenset(filter(None, r["roles"].split(","))), r["password_hash"],
                    bool(r["active"]), int(r["session_epoch"]))

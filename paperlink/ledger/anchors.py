@@ -14,19 +14,21 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paperlink.atomicfile import atomic_write_bytes
 from paperlink.home import Home
 from paperlink.keys import KeyStore
 from paperlink.ledger import audit as chain
 from paperlink.ledger.audit import Anchor
+
+if TYPE_CHECKING:
+    from paperlink.ledger.dialect import Db
 
 MANIFEST_SUFFIX = ".manifest.json"
 """A backup or export `FILE` gets `FILE.manifest.json` beside it, holding the anchor among its facts."""
@@ -78,7 +80,7 @@ class AnchorStore:
         """The anchor in the head file, or None."""
         return _read_anchor(self.head_path)
 
-    def update(self, db: sqlite3.Connection, at: str) -> Anchor:
+    def update(self, db: Db, at: str) -> Anchor:
         """Anchor the log as committed now; the head file only ever moves forward."""
         key = self.key()
         assert key is not None
@@ -89,7 +91,7 @@ class AnchorStore:
                 _replace_file(self.head_path, json.dumps(anchor.as_dict()).encode("ascii") + b"\n")
             return anchor
 
-    def issue(self, db: sqlite3.Connection, at: str, purpose: str, subject: str = "") -> Anchor:
+    def issue(self, db: Db, at: str, purpose: str, subject: str = "") -> Anchor:
         """An anchor to hand out (report, receipt, backup or export manifest); kept in the issued list too."""
         anchor = self.update(db, at)
         line = json.dumps({**anchor.as_dict(), "purpose": purpose, "subject": subject}, ensure_ascii=False) + "\n"

@@ -10,9 +10,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from paperlink.ledger.dialect import Db
 
 GENESIS = "0" * 64
 """The previous hash of the first entry."""
@@ -38,7 +40,7 @@ def entry_hash(prev_hash: str, at: str, actor: str, action: str, subject: str, d
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
-def append(db: sqlite3.Connection, at: str, actor: str, action: str, subject: str, detail: dict[str, Any]) -> None:
+def append(db: Db, at: str, actor: str, action: str, subject: str, detail: dict[str, Any]) -> None:
     """Append one entry after the current head of the chain (the caller holds the write transaction)."""
     row = db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
     prev = row["hash"] if row else GENESIS
@@ -48,7 +50,7 @@ def append(db: sqlite3.Connection, at: str, actor: str, action: str, subject: st
                (at, actor, action, subject, detail_json, prev, digest))
 
 
-def entries(db: sqlite3.Connection, subject: str | None = None) -> list[AuditEntry]:
+def entries(db: Db, subject: str | None = None) -> list[AuditEntry]:
     """Entries in order (all, or those of one subject)."""
     sql = "SELECT * FROM audit" + (" WHERE subject = ?" if subject else "") + " ORDER BY id"
     rows = db.execute(sql, (subject,) if subject else ()).fetchall()
@@ -56,12 +58,12 @@ def entries(db: sqlite3.Connection, subject: str | None = None) -> list[AuditEnt
                        r["prev_hash"], r["hash"]) for r in rows]
 
 
-def count(db: sqlite3.Connection) -> int:
+def count(db: Db) -> int:
     """How many entries the log holds."""
     return int(db.execute("SELECT COUNT(*) FROM audit").fetchone()[0])
 
 
-def first_broken(db: sqlite3.Connection) -> int | None:
+def first_broken(db: Db) -> int | None:
     """The id of the first entry whose chain is broken, or None when the whole chain holds."""
     prev = GENESIS
     for r in db.execute("SELECT * FROM audit ORDER BY id"):
@@ -72,7 +74,7 @@ def first_broken(db: sqlite3.Connection) -> int | None:
     return None
 
 
-def recent_actions(db: sqlite3.Connection, actor: str, action: str, since: str, reset_action: str) -> int:
+def recent_actions(db: Db, actor: str, action: str, since: str, reset_action: str) -> int:
     """How many `action` entries of `actor` there are at or after `since` and after its last `reset_action`."""
     last_reset = db.execute("SELECT MAX(at) FROM audit WHERE actor = ? AND action = ?", (actor, reset_action)).fetchone()[0]
     row = db.execute("SELECT COUNT(*) FROM audit WHERE actor = ? AND action = ? AND at >= ? AND at > ?",
@@ -119,20 +121,20 @@ def anchor_mac(key: bytes, count: int, head: str) -> str:
     return hmac.new(key, f"paperlink-audit-anchor\x1f{count}\x1f{head}".encode("ascii"), hashlib.sha256).hexdigest()
 
 
-def head(db: sqlite3.Connection) -> tuple[int, str]:
+def head(db: Db) -> tuple[int, str]:
     """How many entries the log holds and the hash of the last one (GENESIS for an empty log)."""
     total = count(db)
     row = db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
     return total, (row["hash"] if row else GENESIS)
 
 
-def make_anchor(db: sqlite3.Connection, key: bytes, at: str) -> Anchor:
+def make_anchor(db: Db, key: bytes, at: str) -> Anchor:
     """The anchor of the log as it stands."""
     total, last = head(db)
     return Anchor(total, last, anchor_mac(key, total, last), at)
 
 
-def anchor_problem(db: sqlite3.Connection, anchor: Anchor, key: bytes) -> tuple[str, dict[str, Any]] | None:
+def anchor_problem(db: Db, anchor: Anchor, key: bytes) -> tuple[str, dict[str, Any]] | None:
     """Why the log does not match `anchor` (a message code and its parameters), or None when it does."""
     if not hmac.compare_digest(anchor.mac, anchor_mac(key, anchor.count, anchor.head)):
         return "audit_anchor_forged", {"count": anchor.count}
@@ -144,7 +146,7 @@ def anchor_problem(db: sqlite3.Connection, anchor: Anchor, key: bytes) -> tuple[
     if row["hash"] != anchor.head:
         return "audit_anchor_mismatch", {"count": anchor.count, "entry": int(row["id"])}
     return None
-def search(db: sqlite3.Connection, *, actor: str | None = None, action: str | None = None,
+def search(db: Db, *, actor: str | None = None, action: str | None = None,
            subject: str | None = None, since: str | None = None, until: str | None = None,
            offset: int = 0, limit: int = 100) -> tuple[list[AuditEntry], int]:
     """Entries newest first matching every filter given, one page of them, and how many match in all.
@@ -175,6 +177,6 @@ def search(db: sqlite3.Connection, *, actor: str | None = None, action: str | No
                        r["prev_hash"], r["hash"]) for r in rows], total
 
 
-def actors(db: sqlite3.Connection) -> list[str]:
+def actors(db: Db) -> list[str]:
     """Everyone who appears in the log, sorted."""
     return [str(r[0]) for r in db.execute("SELECT DISTINCT actor FROM audit ORDER BY actor")]

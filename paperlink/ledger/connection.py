@@ -1,8 +1,11 @@
-"""The ledger's connection: one SQLite database in the data directory, its transactions and settings.
+"""The ledger's connection: one database – a SQLite file in the data directory, or a PostgreSQL database shared
+by several desks (`dialect.py`) – its transactions and settings.
 
 SQLite is opened with WAL, foreign keys on and a busy timeout; every logical write runs inside one
-`BEGIN IMMEDIATE` transaction (`Ledger.transaction()`), so it either completes or leaves nothing. Schema
-changes are the numbered migrations of `schema.py`, applied in order and recorded in `PRAGMA user_version`.
+`BEGIN IMMEDIATE` transaction (`Ledger.transaction()`), so it either completes or leaves nothing. On PostgreSQL
+the same transaction takes one advisory lock at its start, so that writers run one after the other as they do on
+SQLite (see `dialect.py` for why). Schema changes are the numbered migrations of `schema.py`, applied in order
+and recorded in `PRAGMA user_version` (SQLite) or the table `paperlink_schema` (PostgreSQL).
 What may be written, and how, is the business of `store.py` (notices and their batches, captures, entries,
 verifications, exports), `accounts.py` (clerks) and `registers.py` (scanned files, the media register).
 """
@@ -15,13 +18,18 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paperlink.errors import PaperlinkError
 from paperlink.ledger import audit as chain
+from paperlink.ledger import dialect
 from paperlink.ledger.anchors import AnchorStore, FoundAnchor
 from paperlink.ledger.audit import Anchor, AuditEntry
+from paperlink.ledger.dialect import Db, DbError, Row
 from paperlink.ledger.schema import MIGRATIONS
+
+if TYPE_CHECKING:
+    from paperlink.home import Home
 
 LEDGER_NAME = "ledger.sqlite3"
 """The ledger's file name in a data directory (`Home.ledger`)."""
@@ -45,36 +53,59 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
-class Ledger:
-    """The SQLite ledger of one data directory. Use as a context manager or call close().
+def _coded(exc: DbError) -> LedgerError:
+    return LedgerError(exc.code, **exc.params)
 
-    `migrations` is the schema to bring the file up to (tests pass extra ones; everything else the default).
-    `anchored`: whether every transaction that appends audit entries anchors the log outside the ledger
-    (`anchors.py`); by default the ledger of a data directory (`<home>/ledger.sqlite3`) is, a copy is not.
+
+class Ledger:
+    """The ledger of one data directory. Use as a context manager or call close().
+
+    `target` is a SQLite file's path or a `postgresql://…` URL (`Home.ledger_target`; `Ledger.of(home)` opens a
+    data directory's). `migrations` is the schema to bring it up to (tests pass extra ones; everything else the
+    default). `anchored`: whether every transaction that appends audit entries anchors the log outside the
+    ledger (`anchors.py`), in the data directory `home`; by default the ledger of a data directory
+    (`<home>/ledger.sqlite3`, or a URL opened with its `home`) is, a copy is not.
     """
 
-    def __init__(self, path: str | Path, migrations: Sequence[str] = MIGRATIONS, anchored: bool | None = None) -> None:
-        self.path = Path(path)
+    def __init__(self, target: str | Path, migrations: Sequence[str] = MIGRATIONS, anchored: bool | None = None,
+                 home: Path | None = None) -> None:
+        self.url: str | None = str(target) if dialect.is_url(target) else None
+        self.path = Path(target) if self.url is None else Path(".")
+        self.shown = dialect.redact(target)
+        """The target as messages may name it (a URL without any password)."""
         self.migrations = tuple(migrations)
+        if self.url is None and home is None and self.path.name == LEDGER_NAME:
+            home = self.path.parent
         if anchored is None:
-            anchored = self.path.name == LEDGER_NAME
-        self.anchors: AnchorStore | None = AnchorStore(self.path.parent) if anchored else None
+            anchored = home is not None
+        self.anchors: AnchorStore | None = AnchorStore(home if home is not None else self.path.parent) \
+            if anchored else None
         self._appended = False
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=10, check_same_thread=False)
-            self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.execute("PRAGMA synchronous=FULL")
-            self.db.execute("PRAGMA secure_delete=ON")  # erased personal data is overwritten, not left in free pages
+            if self.url is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.db: Db = dialect.connect(target)
             self._migrate()
+        except DbError as exc:
+            self._close_quietly()
+            raise _coded(exc) from None
         except sqlite3.Error as exc:
             self._close_quietly()
-            raise LedgerError("ledger_open_failed", path=self.path, detail=exc) from None
+            raise LedgerError("ledger_open_failed", path=self.shown, detail=exc) from None
         except LedgerError:
             self._close_quietly()
             raise
+
+    @classmethod
+    def of(cls, home: Home) -> Ledger:
+        """The ledger of a data directory: `home.ledger_target` (--ledger, PAPERLINK_LEDGER, or its SQLite file),
+        anchored in that directory."""
+        return cls(home.ledger_target, home=home.root)
+
+    @property
+    def backend(self) -> str:
+        """'sqlite' or 'postgresql'."""
+        return self.db.dialect
 
     def _close_quietly(self) -> None:
         db = getattr(self, "db", None)
@@ -88,15 +119,25 @@ class Ledger:
         self.close()
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (a transaction left open is rolled back)."""
         self.db.close()
 
     def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        version = self.db.get_version()
         if version > len(self.migrations):
-            raise LedgerError("ledger_newer_schema", path=self.path, version=version, supported=len(self.migrations))
+            raise LedgerError("ledger_newer_schema", path=self.shown, version=version, supported=len(self.migrations))
         if version == len(self.migrations):
             return
+        if isinstance(self.db, dialect.SqliteDb):
+            self._migrate_sqlite(version)
+            return
+        for number in range(version, len(self.migrations)):
+            with self.transaction():  # PostgreSQL changes tables in place, inside the transaction, references checked
+                for statement in dialect.postgresql_statements(_statements(self.migrations[number])):
+                    self.db.execute(statement)
+                self.db.set_version(number + 1)
+
+    def _migrate_sqlite(self, version: int) -> None:
         # SQLite's way to change a table (e.g. widen a CHECK): rebuild it with foreign keys off, which can only be
         # switched outside a transaction; every reference is checked before the migration commits
         self.db.execute("PRAGMA foreign_keys=OFF")
@@ -108,7 +149,7 @@ class Ledger:
                     broken = self.db.execute("PRAGMA foreign_key_check").fetchall()
                     if broken:
                         raise LedgerError("ledger_migration_references", number=number + 1, table=broken[0][0])
-                    self.db.execute(f"PRAGMA user_version = {number + 1}")
+                    self.db.set_version(number + 1)
         finally:
             self.db.execute("PRAGMA legacy_alter_table=OFF")
             self.db.execute("PRAGMA foreign_keys=ON")
@@ -116,28 +157,44 @@ class Ledger:
     @property
     def schema_version(self) -> int:
         """The applied migration count."""
-        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        return self.db.get_version()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (BEGIN IMMEDIATE … COMMIT, ROLLBACK on any exception)."""
+    def transaction(self) -> Iterator[Db]:
+        """One write transaction (BEGIN IMMEDIATE, or BEGIN and the writers' advisory lock, … COMMIT; ROLLBACK on
+        any exception). Database errors inside it come out as coded LedgerErrors."""
         try:
-            self.db.execute("BEGIN IMMEDIATE")
+            self.db.begin_write()
         except sqlite3.OperationalError as exc:
-            raise LedgerError("ledger_busy", path=self.path, detail=exc) from None
+            raise LedgerError("ledger_busy", path=self.shown, detail=exc) from None
+        except DbError as exc:
+            self._rollback_quietly()
+            raise LedgerError("ledger_busy", path=self.shown, detail=exc.params.get("detail", exc.code)) from None
         self._appended = False
         try:
             yield self.db
+        except DbError as exc:
+            self._rollback_quietly()
+            raise _coded(exc) from None
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._rollback_quietly()
             raise
-        self.db.execute("COMMIT")
+        try:
+            self.db.commit()
+        except DbError as exc:
+            raise _coded(exc) from None
         if self._appended and self.anchors is not None:
             self._appended = False
             try:
                 self.anchors.update(self.db, now())
             except (OSError, PaperlinkError) as exc:  # committed all the same; `audit verify` shows the lag
                 _log.warning("the audit log could not be anchored: %s", exc)
+
+    def _rollback_quietly(self) -> None:
+        try:
+            self.db.rollback()
+        except Exception as exc:  # a lost connection: the server rolls back by itself
+            _log.warning("rollback failed: %s", exc)
 
     def require_transaction(self) -> None:
         """LedgerError unless a write transaction is open (every store write runs inside one)."""
@@ -159,13 +216,13 @@ class Ledger:
         backup and export manifests. LedgerError if this ledger is not a data directory's (not anchored).
         """
         if self.anchors is None:
-            raise LedgerError("ledger_not_anchored", path=self.path)
+            raise LedgerError("ledger_not_anchored", path=self.shown)
         return self.anchors.issue(self.db, now(), purpose, subject)
 
     def check_anchors(self, extra: Sequence[Path] = ()) -> list[tuple[FoundAnchor, tuple[str, dict[str, Any]] | None]]:
         """Every anchor found (see `AnchorStore.found`) with the problem it shows, or None where the log matches."""
         if self.anchors is None:
-            raise LedgerError("ledger_not_anchored", path=self.path)
+            raise LedgerError("ledger_not_anchored", path=self.shown)
         found = self.anchors.found(list(extra))
         if not found:
             return []
@@ -214,22 +271,31 @@ class Ledger:
 
     # -- the file as a whole --------------------------------------------------------------------
 
+    def _sqlite(self, what: str) -> sqlite3.Connection:
+        """The SQLite connection, for what only a SQLite file has; a coded LedgerError on PostgreSQL."""
+        if not isinstance(self.db, dialect.SqliteDb):
+            raise LedgerError("ledger_sqlite_only", what=what, target=self.shown)
+        return self.db.raw
+
     def backup_to(self, path: Path) -> None:
         """Copy the whole ledger into a new SQLite file with the online backup API (safe while others write)."""
+        source = self._sqlite("backup")
         destination = sqlite3.connect(path)
         try:
             with destination:
-                self.db.backup(destination)
+                source.backup(destination)
         finally:
             destination.close()
 
     def integrity(self) -> str:
         """SQLite's integrity check: 'ok', or the first problem found."""
-        return str(self.db.execute("PRAGMA integrity_check").fetchone()[0])
+        return str(self._sqlite("integrity").execute("PRAGMA integrity_check").fetchone()[0])
 
     def checkpoint(self) -> None:
-        """Write the WAL back into the main file and truncate it (no copy of erased rows stays in the WAL)."""
-        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        """Write the WAL back into the main file and truncate it (no copy of erased rows stays in the WAL).
+        Nothing to do on PostgreSQL (the server's own WAL and VACUUM are the server administrator's)."""
+        if isinstance(self.db, dialect.SqliteDb):
+            self.db.raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def count(self, table: str) -> int:
         """Rows in one of the ledger's tables."""
@@ -239,9 +305,12 @@ class Ledger:
 
     # -- reads for tests and diagnostics ----------------------------------------------------------
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Rows of a read query (tests and diagnostics; paperlink's own reads live in `views.py`)."""
-        return self.db.execute(sql, params).fetchall()
+        try:
+            return self.db.execute(sql, params).fetchall()
+        except DbError as exc:
+            raise _coded(exc) from None
 
 
 _TABLES = frozenset({"batches", "notices", "captures", "scanned_files", "audit", "users", "entries", "verifications",

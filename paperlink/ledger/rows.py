@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paperlink.ledger.schema import (
     Channel,
@@ -16,6 +15,9 @@ from paperlink.ledger.schema import (
     Transport,
     VerificationMethod,
 )
+
+if TYPE_CHECKING:
+    from paperlink.ledger.dialect import Row
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class BatchRow:
         return self.key_id is None
 
     @classmethod
-    def of(cls, r: sqlite3.Row) -> BatchRow:
+    def of(cls, r: Row) -> BatchRow:
         """The row as read from `batches`."""
         return cls(r["batch_id"], Transport(r["transport"]), int(r["total"]), r["key_id"], r["registered_at"],
                    r["registered_by"], bool(r["manifest_seen"]), r["data_sha256"], r["erased_at"])
@@ -71,7 +73,7 @@ class NoticeRow:
         return json.loads(self.record_json) if self.record_json else None
 
     @classmethod
-    def of(cls, r: sqlite3.Row) -> NoticeRow:
+    def of(cls, r: Row) -> NoticeRow:
         """The row as read from `notices`."""
         return cls(int(r["id"]), r["batch_id"], int(r["seq"]), r["notice_id"],
                    bytes(r["manifest_hash"]) if r["manifest_hash"] is not None else None, r["record_json"],
@@ -99,7 +101,7 @@ class CaptureRow:
     actor: str
 
     @classmethod
-    def of(cls, r: sqlite3.Row) -> CaptureRow:
+    def of(cls, r: Row) -> CaptureRow:
         """The row as read from `captures`."""
         return cls(int(r["id"]), r["notice_row"], r["batch_id"], r["seq"], Channel(r["channel"]), r["source"],
                    int(r["page"]), r["payload"], bool(r["verified"]), r["outcome"], r["error"], r["error_code"],
@@ -124,7 +126,7 @@ class EntryRow:
         return value
 
     @classmethod
-    def of(cls, r: sqlite3.Row) -> EntryRow:
+    def of(cls, r: Row) -> EntryRow:
         """The row as read from `entries`."""
         return cls(int(r["id"]), int(r["notice_row"]), EntryRound(r["round"]), r["record_json"], r["check_code"],
                    r["clerk"], r["entered_at"])
@@ -142,7 +144,7 @@ class VerificationRow:
     reason: str | None
 
     @classmethod
-    def of(cls, r: sqlite3.Row) -> VerificationRow:
+    def of(cls, r: Row) -> VerificationRow:
         """The row as read from `verifications`."""
         return cls(int(r["notice_row"]), VerificationMethod(r["method"]), r["entered_by"], r["verified_by"],
                    r["verified_at"], r["reason"])
@@ -161,7 +163,7 @@ class ExportRow:
     clerk: str
 
     @classmethod
-    def of(cls, r: sqlite3.Row) -> ExportRow:
+    def of(cls, r: Row) -> ExportRow:
         """The row as read from `exports`."""
         return cls(int(r["id"]), r["batch_id"], r["format"], r["file_name"], r["sha256"], r["exported_at"],
                    r["clerk"])
@@ -186,7 +188,7 @@ class HoldRow:
     release_note: str | None
 
     @classmethod
-    def of(cls, r: sqlite3.Row) -> HoldRow:
+    def of(cls, r: Row) -> HoldRow:
         """The row as read from `holds` joined with its notice."""
         return cls(int(r["id"]), int(r["notice_row"]), r["batch_id"], int(r["seq"]), r["notice_id"], r["reason_code"],
                    json.loads(r["params"]), r["raw_record"], r["held_at"], r["held_by"], r["released_at"],
@@ -212,7 +214,7 @@ class OutboxRow:
     ack_at: str | None
 
     @classmethod
-    def of(cls, r: sqlite3.Row) -> OutboxRow:
+    def of(cls, r: Row) -> OutboxRow:
         """The row as read from `outbox`."""
         return cls(r["batch_id"], r["seq"], int(r["total"]), r["notice_id"], r["line"], Transport(r["transport"]),
                    OutboxState(r["state"]), r["reason_code"], json.loads(r["params"]) if r["params"] else {}, r["at"],

@@ -118,13 +118,12 @@ def add_notice(ledger: Ledger, batch_id: str, seq: int, state: NoticeState | str
     """A new notice in a state a notice may start in; returns its row id."""
     ledger.require_transaction()
     start = check_transition(None, state)
-    cursor = ledger.db.execute(
+    return ledger.db.insert(
         "INSERT INTO notices (batch_id, seq, notice_id, manifest_hash, record_json, digest, state, verified, updated_at)"
         " VALUES (?,?,?,?,?,?,?,?,?)",
         (batch_id, seq, record.notice_id if record is not None else notice_id, manifest_hash,
          record.canonical_json() if record is not None else None, record.digest() if record is not None else None,
          start.value, int(verified), now()))
-    return int(cursor.lastrowid or 0)
 
 
 def list_notice(ledger: Ledger, pk: int, manifest_hash: bytes) -> None:
@@ -184,12 +183,11 @@ def add_capture(ledger: Ledger, *, channel: Channel | str, source: str, page: in
     """Keep one scanned code and what it did (linked to its notice where the ledger has one); returns its id."""
     ledger.require_transaction()
     target = notice_at(ledger, batch_id, seq) if batch_id is not None and seq is not None else None
-    cursor = ledger.db.execute(
+    return ledger.db.insert(
         "INSERT INTO captures (notice_row, batch_id, seq, channel, source, page, payload, verified, outcome, error,"
         " error_code, captured_at, actor) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (target.id if target else None, batch_id, seq, Channel(channel).value, source, page, payload, int(verified),
          CaptureOutcome(outcome).value, error, error_code, now(), actor))
-    return int(cursor.lastrowid or 0)
 
 
 def capture(ledger: Ledger, capture_id: int) -> CaptureRow | None:
