@@ -20,11 +20,6 @@ from paperlink.keys import KeyStore
 from paperlink.ledger import Ledger
 
 
-def ledger_target() -> Any:
-    """The ledger this desk uses: PAPERLINK_LEDGER (a PostgreSQL URL) or the data directory's SQLite file."""
-    home = Home.resolve()
-    target = getattr(home, "ledger_target", None)
-    return target if target is not None else (os.environ.get("PAPERLINK_LEDGER") or home.ledger)
 
 
 def barrier(folder: str | None, parties: int, name: str = "go") -> None:
@@ -72,7 +67,7 @@ def main() -> None:
     parser.add_argument("--parties", type=int, default=2)
     parser.add_argument("--actor", default="tanaka")
     options = parser.parse_args()
-    with Ledger(ledger_target()) as ledger:
+    with Ledger.of(Home.resolve()) as ledger:  # PAPERLINK_LEDGER, else the data directory's SQLite file
         if options.step == "capture":  # args: files of QR texts, one per line
             texts = [line for path in options.args for line in Path(path).read_text(encoding="utf-8").splitlines()
                      if line]

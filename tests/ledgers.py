@@ -1,22 +1,32 @@
 """Both ledger backends for tests that run a case on each: SQLite, and PostgreSQL on a real server.
 
-`BACKENDS` parametrises a fixture; `ledger_url(request)` gives a fresh, empty PostgreSQL database of the session's
-server (tests/pgserver.py), started once per session on first use. Without the `postgresql` package installed
-the PostgreSQL cases are skipped with that reason (`./dev test-postgresql` installs it).
+`BACKENDS` parametrises a fixture; `ledger_url()` gives a fresh, empty PostgreSQL database of one server
+(tests/pgserver.py) started on first use and stopped when the test session ends. Without Debian's `postgresql`
+package the PostgreSQL cases are skipped with that reason (`./dev test-postgresql` installs it).
 """
 
 from __future__ import annotations
 
+import atexit
+
 import pytest
 
+from tests import pgserver
+
 BACKENDS = ["sqlite", "postgresql"]
+_server: list[pgserver.PgServer] = []
 
 
-def ledger_url(request: pytest.FixtureRequest) -> str:
-    """A new empty database on the session's PostgreSQL server, as a `postgresql://` URL."""
-    try:
-        from tests import pgserver
-    except ImportError:
-        pytest.skip("tests/pgserver.py is not there yet")
-    server = request.getfixturevalue("pg_server")
-    return str(pgserver.fresh_database(server))
+def server() -> pgserver.PgServer:
+    """The session's PostgreSQL server (started on first use)."""
+    if not pgserver.available():
+        pytest.skip("PostgreSQL is not installed (./dev test-postgresql installs it)")
+    if not _server:
+        _server.append(pgserver.PgServer())
+        atexit.register(_server[0].stop)
+    return _server[0]
+
+
+def ledger_url() -> str:
+    """A new empty database on the session's PostgreSQL server, as a `postgresql://` URL (Unix socket)."""
+    return server().fresh_database()

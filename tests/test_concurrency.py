@@ -82,7 +82,7 @@ def office(request: pytest.FixtureRequest, tmp_path: Path) -> Office:
     public = write_public_key(KEY, tmp_path / "print-side.pub.pem")
     for root in homes:
         KeyStore(Home(root).ensure()).trust(public)
-    target: Any = homes[0] / "ledger.sqlite3" if backend == "sqlite" else ledger_url(request)
+    target: Any = homes[0] / "ledger.sqlite3" if backend == "sqlite" else ledger_url()
     found = Office(backend, target, tmp_path, homes)
     with found.ledger() as ledger:
         ledger.set_setting(OFFICE_MUNICIPALITY_SETTING, OFFICE, "test")
@@ -111,30 +111,20 @@ def sheets(tmp_path: Path, name: str, batches: list[tuple[str, int]], seed: int)
 
 
 def chain_holds(office: Office) -> int:
-    """The audit chain is one unbroken chain, ids without gaps; every desk's anchors match. Returns its length."""
+    """The audit chain is one unbroken chain (each entry chained to the one before it). Returns its length.
+
+    (On PostgreSQL the ids may have gaps: a rolled-back transaction has used its sequence numbers.)"""
     with office.ledger() as ledger:
         assert ledger.verify_audit() is None
-        ids = [int(r[0]) for r in ledger.query("SELECT id FROM audit ORDER BY id")]
-        assert ids == list(range(ids[0], ids[0] + len(ids)))
-        return len(ids)
+        return ledger.audit_count()
 
 
 def anchors_match(office: Office) -> None:
+    """Each desk's anchors (in its data directory) match the one log."""
     for number in (0, 1):
-        home = Home(office.desk_home(number))
-        ledger = Ledger(office.target, anchored=True) if office.backend == "sqlite" else _desk_ledger(office, home)
-        with ledger:
-            problems = [(found.source, problem) for found, problem in ledger.check_anchors() if problem]
-            assert problems == []
-
-
-def _desk_ledger(office: Office, home: Home) -> Ledger:
-    """A PostgreSQL desk's ledger with its own data directory's anchors."""
-    from paperlink.ledger.anchors import AnchorStore
-
-    ledger = Ledger(office.target)
-    ledger.anchors = AnchorStore(home.root)
-    return ledger
+        with Ledger(office.target, home=office.desk_home(number)) as ledger:
+            found = ledger.check_anchors()
+            assert found and [(f.source, problem) for f, problem in found if problem] == []
 
 
 def test_two_desks_capture_the_same_sheet_at_the_same_moment(office: Office, tmp_path: Path) -> None:

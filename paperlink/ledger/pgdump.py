@@ -99,12 +99,12 @@ def verify(path: Path) -> DumpFacts:
     columns, rows = copies.get("audit", ([], []))
     prev = GENESIS
     for row in rows:
-        entry = dict(zip(columns, row, strict=True))
+        entry = {name: value or "" for name, value in zip(columns, row, strict=True)}
         expected = entry_hash(prev, entry["at"], entry["actor"], entry["action"], entry["subject"], entry["detail"])
         if entry["prev_hash"] != prev or entry["hash"] != expected:
             raise LedgerError("pgdump_chain_broken", path=path, entry=entry["id"])
         prev = str(entry["hash"])
-    version = int(version_rows[0][0]) if version_rows else 0
+    version = int(version_rows[0][0] or 0) if version_rows else 0
     return DumpFacts(version, notices, len(rows), prev)
 
 
