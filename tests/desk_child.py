@@ -20,8 +20,6 @@ from paperlink.keys import KeyStore
 from paperlink.ledger import Ledger
 
 
-
-
 def barrier(folder: str | None, parties: int, name: str = "go") -> None:
     """Wait until `parties` desks have reached this barrier (each leaves a file in `folder`)."""
     if not folder:

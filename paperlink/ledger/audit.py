@@ -123,9 +123,11 @@ def anchor_mac(key: bytes, count: int, head: str) -> str:
 
 def head(db: Db) -> tuple[int, str]:
     """How many entries the log holds and the hash of the last one (GENESIS for an empty log)."""
-    total = count(db)
-    row = db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
-    return total, (row["hash"] if row else GENESIS)
+    # one statement, so one snapshot: read as two, another desk's commit between them would pair a count with
+    # a later entry's hash – an anchor that the log itself never matches (seen with two desks on PostgreSQL)
+    row = db.execute("SELECT COUNT(*) AS total, (SELECT hash FROM audit ORDER BY id DESC LIMIT 1) AS head"
+                     " FROM audit").fetchone()
+    return int(row["total"]), (row["head"] if row["head"] is not None else GENESIS)
 
 
 def make_anchor(db: Db, key: bytes, at: str) -> Anchor:
