@@ -22,7 +22,7 @@ from paperlink.dataformat import read_notices, validate_file, write_notices
 from paperlink.dates import DateParseError, japan_time, parse_date
 from paperlink.errors import DataFileError, PaperlinkError
 from paperlink.fields import FieldProblem, norm_municipality
-from paperlink.home import ENV_VAR, Home
+from paperlink.home import ENV_VAR, LEDGER_ENV_VAR, Home
 from paperlink.keys import KeyStore, fingerprint
 from paperlink.samples import SampleOptions, generate
 from paperlink.scanning import ScanItem
@@ -134,8 +134,12 @@ class CoreErrorGroup(click.Group):
 @click.version_option(__version__, prog_name="paperlink")
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), envvar=ENV_VAR,
               help=f"Data directory holding all state (default: ${ENV_VAR} or a per-user folder).")
+@click.option("--ledger", "ledger_url", metavar="URL",
+              help=f"The ledger on a PostgreSQL server, postgresql://USER@HOST/DB (default: ${LEDGER_ENV_VAR}, "
+                   "else the SQLite file in the data directory). TLS is required over the network; the password "
+                   "comes from ~/.pgpass, never from the URL.")
 @click.pass_context
-def main(ctx: click.Context, home: Path | None) -> None:
+def main(ctx: click.Context, home: Path | None, ledger_url: str | None) -> None:
     """paperlink – MOJ notices about foreign residents, by line, media or paper, into the resident register.
 
     \b
@@ -143,7 +147,7 @@ def main(ctx: click.Context, home: Path | None) -> None:
       paperlink samples --count 20 -o notices.jsonl
       paperlink validate notices.jsonl
     """
-    ctx.obj = Context(Home.resolve(home))
+    ctx.obj = Context(Home.resolve(home, ledger_url))
 
 
 @main.command()
@@ -305,7 +309,7 @@ def print_command(ctx: Context, file: Path, output: Path, only: str | None, batc
                              progress=lambda n: bar.update(1), held=prepared.held)
     write_pdf(result, output)
     if not ids:
-        with Ledger(ctx.home.ensure().ledger) as ledger:
+        with Ledger.of(ctx.home.ensure()) as ledger:
             record_printed(ledger, result.batch_id, notices, prepared.held, getpass.getuser())
     click.echo(f"batch {result.batch_id}: {len(result.sheets)} sheet(s) written to {output} (all self-tested)")
     _report_held(prepared.held)
@@ -378,7 +382,7 @@ def watch(ctx: Context, folder: Path | None, once: bool, interval: float, stable
     _check_decoders(required=True)
     trusted = KeyStore(home).trusted()
     try:
-        with Ledger(home.ledger) as ledger:
+        with Ledger.of(home) as ledger:
             scan_folder = ScanFolder(folder or home.scans, ledger, trusted, stable_seconds=0 if once else stable)
             click.echo(f"watching {scan_folder.root} (done/ and failed/ inside it)", err=True)
             while True:
@@ -407,7 +411,7 @@ def status(ctx: Context, batch_ids: tuple[str, ...]) -> None:
     from paperlink.holding import hold_text
     from paperlink.ledger import Ledger, LedgerError, views
 
-    with Ledger(ctx.home.ensure().ledger) as ledger:
+    with Ledger.of(ctx.home.ensure()) as ledger:
         ids = batch_ids or tuple(views.batch_ids(ledger))
         if not ids and not views.sent_batch_ids(ledger):
             click.echo("no batches in the ledger yet")
@@ -527,7 +531,7 @@ def send(ctx: Context, file: Path, folder: Path, batch_id: str | None, clerk: st
 
     read = read_holding(file)
     home = ctx.home.ensure()
-    with Ledger(home.ledger) as ledger:
+    with Ledger.of(home) as ledger:
         manifest = send_batch(ledger, read.notices, folder, KeyStore(home).signing_key(), batch_id, clerk, read.held)
     click.echo(f"batch {manifest.batch_id}: {manifest.count} notices delivered to {folder}")
     _report_held(read.held)
@@ -563,7 +567,7 @@ def receive(ctx: Context, folder: Path, keep_watching: bool, interval: float, st
     home = ctx.home.ensure()
     quarantined = held = 0
     try:
-        with Ledger(home.ledger) as ledger:
+        with Ledger.of(home) as ledger:
             _ask_office(ledger, clerk)
             receiver = Receiver(folder, ledger, KeyStore(home).trusted(), actor=clerk,
                                 orphan_seconds=orphan_minutes * 60, stable_seconds=stable if keep_watching else 0)
@@ -615,7 +619,7 @@ def bundle(ctx: Context, file: Path, output: Path, batch_id: str | None, passphr
     read = read_holding(file)
     passphrase = _passphrase(passphrase_file, confirm=True)
     home = ctx.home.ensure()
-    with Ledger(home.ledger) as ledger:
+    with Ledger.of(home) as ledger:
         manifest = write_bundle(ledger, read.notices, output, batch_id or new_batch_id(dt.date.today()),
                                 KeyStore(home).signing_key(), passphrase, clerk, read.held)
     click.echo(f"batch {manifest.batch_id}: {manifest.count} notices sealed into {output}")
@@ -639,10 +643,10 @@ def unbundle(ctx: Context, bundle_file: Path, passphrase_file: Path | None, cler
     from paperlink.ledger import Ledger
 
     home = ctx.home.ensure()
-    with Ledger(home.ledger) as ledger:
+    with Ledger.of(home) as ledger:
         _ask_office(ledger, clerk)
     passphrase = _passphrase(passphrase_file, confirm=False)
-    with Ledger(home.ledger) as ledger:
+    with Ledger.of(home) as ledger:
         _ask_office(ledger, clerk)
         result = read_bundle(ledger, bundle_file, passphrase, KeyStore(home).trusted(), clerk)
     click.echo(f"batch {result.batch_id}: {result.outcome} ({result.count} notices)")
@@ -661,7 +665,7 @@ def media(ctx: Context) -> None:
     from paperlink.bundle import media_register
     from paperlink.ledger import Ledger
 
-    with Ledger(ctx.home.ensure().ledger) as ledger:
+    with Ledger.of(ctx.home.ensure()) as ledger:
         records = media_register(ledger)
     if not records:
         click.echo("the media register is empty")
@@ -685,7 +689,7 @@ def backup_command(ctx: Context, output: Path, clerk: str) -> None:
     from paperlink.ledger import Ledger
     from paperlink.maintenance import backup
 
-    with Ledger(ctx.home.ensure().ledger) as ledger:
+    with Ledger.of(ctx.home.ensure()) as ledger:
         result = backup(ledger, output, clerk)
     click.echo(f"backup written and verified: {result.path} (schema {result.schema_version}, "
                f"{result.notices} notices, {result.audit_entries} audit entries)")
@@ -710,7 +714,7 @@ def retention(ctx: Context, days: int | None, apply_now: bool, clerk: str) -> No
     from paperlink.maintenance import RETENTION_SETTING, erase_expired, expired_batches, retention_days
 
     home = ctx.home.ensure()
-    with Ledger(home.ledger) as ledger:
+    with Ledger.of(home) as ledger:
         if days is not None:
             ledger.set_setting(RETENTION_SETTING, str(days), clerk)
         click.echo(f"retention: personal data is erased {retention_days(ledger)} days after export")
@@ -762,7 +766,7 @@ def audit_verify(ctx: Context, anchor_files: tuple[Path, ...], printed: tuple[tu
     for path in anchor_files:
         if not path.is_file():
             raise click.ClickException(f"{path}: no such file")
-    with Ledger(ctx.home.ensure().ledger) as ledger:
+    with Ledger.of(ctx.home.ensure()) as ledger:
         broken = ledger.verify_audit()
         total = ledger.audit_count()
         checked = ledger.check_anchors(anchor_files)
@@ -820,7 +824,7 @@ def audit_restored(ctx: Context, clerk: str) -> None:
     """
     from paperlink.ledger import Ledger, now
 
-    with Ledger(ctx.home.ensure().ledger) as ledger:
+    with Ledger.of(ctx.home.ensure()) as ledger:
         if ledger.anchors is None:
             raise click.ClickException("not the ledger of a data directory")
         broken = ledger.verify_audit()
@@ -964,7 +968,7 @@ def users_add(ctx: Context, login: str, display_name: str, roles: tuple[str, ...
     from paperlink.users import add_user
 
     password = _new_password(password_file)
-    with Ledger(ctx.home.ensure().ledger) as ledger:
+    with Ledger.of(ctx.home.ensure()) as ledger:
         user = add_user(ledger, login, display_name, set(roles), password, actor="cli")
     click.echo(f"added {user.login} ({user.display_name}): {', '.join(sorted(user.roles))}")
 
@@ -989,7 +993,7 @@ def users_list(ctx: Context) -> None:
     from paperlink.ledger import Ledger
     from paperlink.users import list_users
 
-    with Ledger(ctx.home.ensure().ledger) as ledger:
+    with Ledger.of(ctx.home.ensure()) as ledger:
         for user in list_users(ledger):
             state = "active" if user.active else "deactivated"
             click.echo(f"{user.login:16} {user.display_name:12} {','.join(sorted(user.roles)):20} {state}")
@@ -1009,7 +1013,7 @@ def users_deactivate(ctx: Context, login: str, reactivate: bool) -> None:
     from paperlink.ledger import Ledger
     from paperlink.users import set_active
 
-    with Ledger(ctx.home.ensure().ledger) as ledger:
+    with Ledger.of(ctx.home.ensure()) as ledger:
         user = set_active(ledger, login, reactivate, actor="cli")
     click.echo(f"{user.login}: {'active' if user.active else 'deactivated'}")
 
@@ -1030,7 +1034,7 @@ def users_password(ctx: Context, login: str, password_file: Path | None) -> None
     from paperlink.users import set_password
 
     password = _new_password(password_file)
-    with Ledger(ctx.home.ensure().ledger) as ledger:
+    with Ledger.of(ctx.home.ensure()) as ledger:
         set_password(ledger, login, password, actor="cli")
     click.echo(f"{login}: new password set")
 
@@ -1069,7 +1073,7 @@ def receipt(ctx: Context, batch_ids: tuple[str, ...], folder: Path | None, outpu
         raise click.UsageError("-o and --sheet take the receipt of exactly one batch: name it")
     home = ctx.home.ensure()
     private = KeyStore(home).signing_key()
-    with Ledger(home.ledger) as ledger:
+    with Ledger.of(home) as ledger:
         office = require_office(ledger)
         for batch_id in batch_ids or views.batch_ids(ledger):
             via = "folder" if folder else "media" if output else "paper"
@@ -1113,7 +1117,7 @@ def acknowledge(ctx: Context, paths: tuple[Path, ...], passphrase_file: Path | N
 
     home = ctx.home.ensure()
     trusted = KeyStore(home).trusted()
-    with Ledger(home.ledger) as ledger:
+    with Ledger.of(home) as ledger:
         for path in paths:
             items: list[tuple[str, bytes, str]] = []
             if path.is_dir():
@@ -1157,7 +1161,7 @@ def release(ctx: Context, batch_id: str, seq: int, note: str, clerk: str) -> Non
     from paperlink.labels import STATE_LABELS
     from paperlink.ledger import Ledger, store
 
-    with Ledger(ctx.home.ensure().ledger) as ledger:
+    with Ledger.of(ctx.home.ensure()) as ledger:
         row = store.notice_at(ledger, batch_id, seq)
         if row is None:
             raise NotHeld("hold_not_found", pk=f"{batch_id} {seq}")
@@ -1181,7 +1185,7 @@ def setup(ctx: Context, municipality: str | None, clerk: str) -> None:
     from paperlink.ledger import Ledger
     from paperlink.office import office_code, set_office
 
-    with Ledger(ctx.home.ensure().ledger) as ledger:
+    with Ledger.of(ctx.home.ensure()) as ledger:
         if municipality is None:
             municipality = str(click.prompt("this office's municipality code (全国地方公共団体コード, 6 digits)",
                                             default=office_code(ledger) or None, err=True))
@@ -1211,7 +1215,7 @@ def export_command(ctx: Context, batch_ids: tuple[str, ...], output: Path, as_cs
     from paperlink.ledger import Ledger
 
     fmt = "csv-cp932" if cp932 else "csv" if as_csv else "jsonl"
-    with Ledger(ctx.home.ensure().ledger) as ledger:
+    with Ledger.of(ctx.home.ensure()) as ledger:
         result = export(ledger, list(batch_ids) or None, output, fmt, clerk, trusted=KeyStore(ctx.home).trusted())
     click.echo(f"exported {result.count} notice(s) of {', '.join(result.batch_ids)} to {output}")
     _report_held(result.held, "not exported; see `paperlink status`")
@@ -1266,14 +1270,14 @@ def _serve(home: Home, port: int) -> None:
     if running is False:
         raise click.ClickException(f"another program already uses {SERVE_HOST}:{port}; start paperlink with "
                                    "another --port")
-    app = create_app({"HOME": str(home.root)})
+    app = create_app({"HOME": str(home.root), "LEDGER": home.ledger_option})
     try:
         server = create_server(app, host=SERVE_HOST, port=port, threads=8, ident="paperlink")
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {SERVE_HOST}:{port} ({exc.strerror or exc}); "
                                    "is paperlink already running? Try another --port") from None
     stop = threading.Event()
-    watcher = threading.Thread(target=watch_in_background, args=(home.root, stop), daemon=True, name="scan-folder")
+    watcher = threading.Thread(target=watch_in_background, args=(home, stop), daemon=True, name="scan-folder")
     watcher.start()
     click.echo(f"scan folder: {home.scans} (files dropped there are imported automatically)")
     click.echo(f"paperlink: open {address} in the browser (Ctrl+C stops)")
@@ -1300,7 +1304,7 @@ def serve(ctx: Context, port: int) -> None:
     from paperlink.ledger import Ledger
 
     home = ctx.home.ensure()
-    with Ledger(home.ledger) as ledger:
+    with Ledger.of(home) as ledger:
         _ask_office(ledger, getpass.getuser())
     _serve(home, port)
 

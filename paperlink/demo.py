@@ -72,7 +72,7 @@ def prepare_demo(home: Home, count: int = 12, today: dt.date | None = None) -> D
     printed = 0
     if not store.has_signing_key():
         store.init()
-    with Ledger(home.ledger) as ledger:
+    with Ledger.of(home) as ledger:
         for login, name, roles in DEMO_USERS:
             if get_user(ledger, login) is None:
                 add_user(ledger, login, name, set(roles), DEMO_PASSWORD, actor=ACTOR)

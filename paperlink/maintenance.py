@@ -45,6 +45,7 @@ class BackupResult:
 
 def backup(ledger: Ledger, target: str | Path, actor: str) -> BackupResult:
     """Copy the ledger to `target` (online backup) and verify the copy by reopening it."""
+    ledger.require_sqlite("backup")  # a ledger on PostgreSQL: a coded error (its backup is a pg_dump)
     path = Path(target)
     if path.exists():
         raise BackupError("backup_exists", path=path)

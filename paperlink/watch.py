@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from paperlink.errors import PaperlinkError
 from paperlink.failpoints import failpoint
+from paperlink.home import Home
 from paperlink.intake import IntakeResult, capture_scans
 from paperlink.ledger import Channel, Ledger
 from paperlink.ledger.registers import ScannedFile, add_scanned_file, scanned_file
@@ -200,7 +201,7 @@ class ScanFolder:
         return move_into(path, self.root / folder, companions=(REASON_SUFFIX,))
 
 
-def watch_in_background(home_root: Path, stop: threading.Event, interval: float = 3.0,
+def watch_in_background(home: Home | Path, stop: threading.Event, interval: float = 3.0,
                         stable_seconds: float = 2.0, on_outcome: Callable[[FileOutcome], None] | None = None) -> None:
     """Poll `<home>/scans` until `stop` is set (the entry screen runs this in a thread).
 
@@ -209,12 +210,12 @@ def watch_in_background(home_root: Path, stop: threading.Event, interval: float 
     """
     import logging
 
-    from paperlink.home import Home
     from paperlink.keys import KeyStore
 
     log = logging.getLogger("paperlink.watch")
-    home = Home(home_root)
-    with Ledger(home.ledger) as ledger:
+    if not isinstance(home, Home):
+        home = Home(home)
+    with Ledger.of(home) as ledger:
         folder = ScanFolder(home.scans, ledger, {}, actor="scan-folder", stable_seconds=stable_seconds)
         while not stop.wait(interval):
             try:

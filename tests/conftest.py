@@ -70,12 +70,71 @@ def set_up_office(ledger_path: Path, code: str = OFFICE) -> None:
         ledger.set_setting(OFFICE_MUNICIPALITY_SETTING, code, "test")
 
 
+POSTGRESQL = os.environ.get("PAPERLINK_TEST_LEDGER") == "postgresql"
+"""The PostgreSQL job (`./dev test-postgresql`): every test's ledger is a fresh database on a real server."""
+SQLITE_ONLY = pytest.mark.skipif(POSTGRESQL, reason="SQLite by nature (a ledger file, its pragmas or its modes)")
+"""Marks a test of what only a SQLite ledger file has (skipped in the PostgreSQL job, with that reason)."""
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Any:
+    """PostgreSQL job: one real server for the session (tests/pgserver.py), stopped at the end; else None."""
+    if not POSTGRESQL:
+        yield None
+        return
+    from tests.pgserver import PgServer
+
+    server = PgServer()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own empty data directory through PAPERLINK_HOME."""
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_server: Any) -> Path:
+    """Every test gets its own empty data directory through PAPERLINK_HOME.
+
+    PostgreSQL job: and its own empty database through PAPERLINK_LEDGER, so every `Ledger.of(home)` – the CLI,
+    the web app, the scan folder, subprocesses – opens it. In this process, any other data directory a test makes
+    (a sender and a receiver) gets a database of its own too, and a test's `Ledger(<dir>/ledger.sqlite3)` – the
+    ledger of a data directory, as the tests name it – opens that directory's database.
+    """
     path = tmp_path / "home"
     monkeypatch.setenv("PAPERLINK_HOME", str(path))
+    if pg_server is not None:
+        _point_at_postgresql(pg_server, path, monkeypatch)
     return path
+
+
+def _point_at_postgresql(server: Any, main: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from paperlink.home import LEDGER_ENV_VAR, Home
+    from paperlink.ledger import connection
+
+    url = server.fresh_database()
+    monkeypatch.setenv(LEDGER_ENV_VAR, url)
+    monkeypatch.setenv("PGPASSFILE", str(server.pgpass))
+    databases = {main.resolve(): url}
+    original = Home.ledger_target
+
+    def ledger_target(self: Home) -> str | Path:
+        if self.ledger_option or os.environ.get(LEDGER_ENV_VAR) != url:
+            return original.fget(self)  # type: ignore[attr-defined, no-any-return]
+        root = self.root.resolve()
+        if root not in databases:
+            databases[root] = server.fresh_database()
+        return databases[root]
+
+    monkeypatch.setattr(Home, "ledger_target", property(ledger_target))
+    opened = connection.Ledger.__init__
+
+    def init(self: Any, target: Any, *args: Any, **kwargs: Any) -> None:
+        if isinstance(target, Path) and target.name == connection.LEDGER_NAME and kwargs.get("home") is None:
+            kwargs["home"] = target.parent
+            target = Home(target.parent).ledger_target
+        opened(self, target, *args, **kwargs)
+
+    monkeypatch.setattr(connection.Ledger, "__init__", init)
 
 
 @pytest.fixture

@@ -39,7 +39,16 @@ def ledger(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def check_values(ledger: Ledger, table: str, column: str) -> set[str]:
-    """The values a table's CHECK (column IN (...)) admits, read back from the migrated ledger's own schema."""
+    """The values a table's CHECK (column IN (...)) admits, read back from the migrated ledger's own schema
+    (SQLite keeps the CREATE TABLE text; PostgreSQL its catalogue, which reads `column = ANY (ARRAY[…])`)."""
+    if ledger.backend == "postgresql":
+        checks = [r[0] for r in ledger.query(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = to_regclass(?) AND contype = 'c'",
+            (table,))]
+        found = next((m for m in (re.search(rf"\(+{column} = ANY \(+ARRAY\[([^]]*)\]", c) for c in checks) if m),
+                     None)
+        assert found, f"{table}.{column} has no CHECK constraint: {checks}"
+        return {re.sub(r"::\w+$", "", v.strip()).strip("'") for v in found.group(1).split(",")}
     sql = ledger.query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))[0][0]
     found = re.search(rf"CHECK \({column} IN \(([^)]*)\)\)", sql)
     assert found, f"{table}.{column} has no CHECK constraint"

@@ -271,6 +271,10 @@ class Ledger:
 
     # -- the file as a whole --------------------------------------------------------------------
 
+    def require_sqlite(self, what: str) -> None:
+        """LedgerError `ledger_sqlite_only` unless this ledger is a SQLite file (`what` names the operation)."""
+        self._sqlite(what)
+
     def _sqlite(self, what: str) -> sqlite3.Connection:
         """The SQLite connection, for what only a SQLite file has; a coded LedgerError on PostgreSQL."""
         if not isinstance(self.db, dialect.SqliteDb):
@@ -292,10 +296,15 @@ class Ledger:
         return str(self._sqlite("integrity").execute("PRAGMA integrity_check").fetchone()[0])
 
     def checkpoint(self) -> None:
-        """Write the WAL back into the main file and truncate it (no copy of erased rows stays in the WAL).
-        Nothing to do on PostgreSQL (the server's own WAL and VACUUM are the server administrator's)."""
+        """After an erasure: no copy of erased rows left behind. SQLite: write the WAL back into the main file and
+        truncate it (secure_delete already overwrote the freed pages). PostgreSQL keeps an updated row's old
+        version in the table until it is vacuumed: VACUUM FULL rewrites the tables that held personal data
+        without them (the server's own WAL, archives and dumps are the server administrator's to age out)."""
         if isinstance(self.db, dialect.SqliteDb):
             self.db.raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return
+        for table in _PERSONAL_TABLES:
+            self.db.execute(f"VACUUM FULL {table}")
 
     def count(self, table: str) -> int:
         """Rows in one of the ledger's tables."""
@@ -313,6 +322,8 @@ class Ledger:
             raise _coded(exc) from None
 
 
+_PERSONAL_TABLES = ("notices", "entries", "captures")
+"""The tables whose rows an erasure overwrites (`store.erase_batch`)."""
 _TABLES = frozenset({"batches", "notices", "captures", "scanned_files", "audit", "users", "entries", "verifications",
                      "exports", "settings", "media_register", "holds", "outbox", "receipts"})
 

@@ -207,14 +207,30 @@ def _row_factory(cursor: Any) -> Any:
 
 
 _QUOTED = re.compile(r"('(?:[^']|'')*')")
+_FUNCTIONS = {"instr(": "strpos("}
+"""SQLite functions the ledger uses under PostgreSQL's name (same arguments, same result)."""
 
 
-def to_pyformat(sql: str) -> str:
-    """SQLite's `?` placeholders as psycopg's `%s`, with literal `%` doubled (quoted strings kept as they are,
-    apart from their `%`, which psycopg would read as a placeholder too)."""
+def _functions(part: str) -> str:
+    for sqlite_name, pg_name in _FUNCTIONS.items():
+        part = re.sub(re.escape(sqlite_name), pg_name, part, flags=re.IGNORECASE)
+    return part
+
+
+def to_postgresql(sql: str, placeholders: bool = True) -> str:
+    """A statement written for SQLite as PostgreSQL (psycopg) takes it: `?` placeholders as `%s` with literal `%`
+    doubled (psycopg would read it as a placeholder too), and SQLite's function names as PostgreSQL's; quoted
+    strings are left as they are (but for their `%`)."""
     parts = _QUOTED.split(sql)
-    return "".join(part.replace("%", "%%") if i % 2 else part.replace("%", "%%").replace("?", "%s")
-                   for i, part in enumerate(parts))
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            out.append(part.replace("%", "%%") if placeholders else part)
+        elif placeholders:
+            out.append(_functions(part).replace("%", "%%").replace("?", "%s"))
+        else:
+            out.append(_functions(part))
+    return "".join(out)
 
 
 def _param(value: Any) -> Any:
@@ -289,8 +305,8 @@ class PostgresDb(Db):
 
         try:
             if params:
-                return self.raw.execute(to_pyformat(sql).encode("utf-8"), [_param(p) for p in params])
-            return self.raw.execute(sql.encode("utf-8"))
+                return self.raw.execute(to_postgresql(sql).encode("utf-8"), [_param(p) for p in params])
+            return self.raw.execute(to_postgresql(sql, placeholders=False).encode("utf-8"))
         except psycopg.Error as exc:
             raise self._error(exc) from None
 

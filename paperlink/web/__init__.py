@@ -114,9 +114,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """The application for one data directory (test_config may set HOME and override settings)."""
     app = Flask(__name__, template_folder=str(template_folder()), static_folder="static")
     config = dict(test_config or {})
-    home = Home.resolve(config.pop("HOME", None)).ensure()
+    home = Home.resolve(config.pop("HOME", None), config.pop("LEDGER", None)).ensure()
     app.config.from_mapping(
         HOME=str(home.root),
+        LEDGER=home.ledger_option,
         SECRET_KEY=secret_key(home),
         MAX_CONTENT_LENGTH=MAX_UPLOAD_MB * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,

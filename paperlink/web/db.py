@@ -14,13 +14,13 @@ from paperlink.ledger import Ledger
 
 def home() -> Home:
     """The data directory of this app."""
-    return Home(Path(current_app.config["HOME"]))
+    return Home(Path(current_app.config["HOME"]), current_app.config.get("LEDGER"))
 
 
 def get_ledger() -> Ledger:
     """The request's ledger connection (opened on first use, closed at teardown)."""
     if "ledger" not in g:
-        g.ledger = Ledger(home().ledger)
+        g.ledger = Ledger.of(home())
     ledger: Ledger = g.ledger
     return ledger
 
@@ -55,4 +55,4 @@ def init_app(app: Flask) -> None:
     """Register the teardown that closes the ledger, and create it once so migrations run at start."""
     app.teardown_appcontext(close_ledger)
     with app.app_context():
-        Ledger(home().ledger).close()
+        Ledger.of(home()).close()

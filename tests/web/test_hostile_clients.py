@@ -79,6 +79,9 @@ def test_unknown_login_names_are_not_kept(client, ledger: Ledger, home) -> None:
     assert client.login(secret, "whatever-1").status_code == 400
     entry = ledger.audit_entries()[-1]
     assert entry.action == "login.failed" and re.fullmatch(r"\?[0-9a-f]{12}", entry.actor)
+    if ledger.backend != "sqlite":  # the rest reads the ledger file's bytes: on a server, its audit rows
+        assert not any(secret.lower() in repr(e).lower() for e in ledger.audit_entries())
+        return
     ledger.checkpoint()
     raw = (home / "ledger.sqlite3").read_bytes()
     assert secret.lower().encode() not in raw and secret.encode() not in raw

@@ -1,0 +1,251 @@
+"""The ledger on a real PostgreSQL server (tests/pgserver.py): TLS over TCP, no password in a URL, the schema
+version in a table, a newer schema refused, CHECK == enum, and writers serialised by the advisory lock.
+
+These run wherever Debian's `postgresql` package is installed (always in `./dev test-postgresql`, which installs
+it); `./dev test` needs no database server, so there they are skipped when it is missing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paperlink.home import Home
+from paperlink.ledger import Ledger, LedgerError
+from paperlink.ledger.dialect import PLAINTEXT_OVERRIDE, redact
+from paperlink.ledger.schema import MIGRATIONS
+from tests import pgserver
+from tests.test_ledger_schema import CONSTRAINED, check_values
+
+pytestmark = pytest.mark.skipif(not pgserver.available(),
+                                reason="Debian's postgresql package is not installed (./dev test-postgresql installs it)")
+
+
+@pytest.fixture(scope="module")
+def server(request: pytest.FixtureRequest) -> Any:
+    """The session's server in the PostgreSQL job, else one of this module's own."""
+    shared = request.getfixturevalue("pg_server")
+    if shared is not None:
+        yield shared
+        return
+    own = pgserver.PgServer()
+    try:
+        yield own
+    finally:
+        own.stop()
+
+
+@pytest.fixture
+def tcp(server: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """A fresh database reached over TCP: (server, database name); the password only in the pgpass file, and no
+    ~/.postgresql/root.crt (HOME is empty), so nothing but the URL says which CA to trust."""
+    monkeypatch.setenv("PGPASSFILE", str(server.pgpass))
+    monkeypatch.setenv("HOME", str(tmp_path / "nohome"))
+    monkeypatch.delenv(PLAINTEXT_OVERRIDE, raising=False)
+    name = server.fresh_database().rsplit("/", 1)[1]
+    return server, name
+
+
+def _ssl_in_use(ledger: Ledger) -> bool:
+    return bool(ledger.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")[0][0])
+
+
+def test_tcp_is_encrypted_and_the_server_verified(tcp: Any, tmp_path: Path) -> None:
+    """GIVEN a URL over TCP naming the CA THEN the connection uses TLS (verify-full: the certificate matches
+    127.0.0.1) and the ledger works."""
+    server, name = tcp
+    with Ledger(server.tcp_url(name), home=tmp_path) as ledger:
+        assert ledger.backend == "postgresql" and _ssl_in_use(ledger)
+        ledger.set_setting("office.municipality", "131016", "test")
+        assert ledger.verify_audit() is None
+
+
+def test_no_sslmode_means_verify_full(tcp: Any) -> None:
+    """GIVEN a TCP URL without sslmode and without a CA THEN it is refused: the default is verify-full, which needs
+    the CA to check the server against (a `require` default would have connected unverified)."""
+    server, name = tcp
+    url = f"postgresql://{pgserver.PASSWORD_ROLE}@127.0.0.1:{server.port}/{name}"
+    with pytest.raises(LedgerError) as caught:
+        Ledger(url)
+    assert caught.value.code == "ledger_open_failed"
+    assert "root certificate" in str(caught.value.params["detail"])
+
+
+@pytest.mark.parametrize("mode", ["disable", "allow", "prefer"])
+def test_a_connection_without_tls_is_refused(tcp: Any, mode: str) -> None:
+    """GIVEN sslmode that would allow plaintext over TCP THEN the ledger refuses it before connecting."""
+    server, name = tcp
+    with pytest.raises(LedgerError) as caught:
+        Ledger(server.tcp_url(name, sslmode=mode))
+    assert caught.value.code == "ledger_tls_required" and caught.value.params["mode"] == mode
+
+
+def test_the_documented_override_allows_plaintext(tcp: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The server accepts TCP without TLS (pg_hba `host`): so the refusal above is the client's own. With
+    PAPERLINK_LEDGER_ALLOW_PLAINTEXT=1 the explicit sslmode=disable connects, unencrypted."""
+    server, name = tcp
+    monkeypatch.setenv(PLAINTEXT_OVERRIDE, "1")
+    with Ledger(server.tcp_url(name, sslmode="disable"), home=tmp_path) as ledger:
+        assert not _ssl_in_use(ledger)
+
+
+def test_a_unix_socket_needs_no_tls(server: Any, tmp_path: Path) -> None:
+    with Ledger(server.fresh_database(), home=tmp_path) as ledger:
+        assert ledger.schema_version == len(MIGRATIONS)
+
+
+@pytest.mark.parametrize("where", ["userinfo", "query"])
+def test_a_password_in_the_url_is_refused_and_never_shown(tcp: Any, where: str, runner: Any, home: Path) -> None:
+    server, name = tcp
+    secret = "Hunter2-Very-Secret"
+    base = server.tcp_url(name)
+    url = (base.replace(f"{pgserver.PASSWORD_ROLE}@", f"{pgserver.PASSWORD_ROLE}:{secret}@") if where == "userinfo"
+           else base + f"&password={secret}")
+    with pytest.raises(LedgerError) as caught:
+        Ledger(url)
+    assert caught.value.code == "ledger_url_password"
+    assert secret not in caught.value.message("en") and secret not in caught.value.message("ja")
+    assert "***" in caught.value.message("en")
+    result = runner("--ledger", url, "status")
+    assert result.exit_code != 0 and secret not in result.output
+    assert "password" in result.output and len(result.output.strip().splitlines()) == 1
+    assert not (home / "ledger.sqlite3").exists()
+
+
+def test_redact_hides_every_password() -> None:
+    assert redact("postgresql://u:pw@h:5432/db?sslmode=require") == "postgresql://u:***@h:5432/db?sslmode=require"
+    assert redact("postgresql://u@h/db?password=pw&sslmode=require") == "postgresql://u@h/db?password=***&sslmode=require"
+    assert redact(Path("/x/ledger.sqlite3")) == "/x/ledger.sqlite3"
+
+
+def test_a_refused_connection_names_the_url_without_its_secrets(tcp: Any) -> None:
+    """A connection that fails (a database that does not exist) is reported with the redacted URL."""
+    server, _name = tcp
+    with pytest.raises(LedgerError) as caught:
+        Ledger(server.tcp_url("no_such_database"))
+    assert caught.value.code == "ledger_open_failed" and "no_such_database" in caught.value.message("en")
+
+
+def test_the_schema_version_is_a_table(server: Any, tmp_path: Path) -> None:
+    url = server.fresh_database()
+    with Ledger(url, migrations=MIGRATIONS[:4], home=tmp_path) as ledger:
+        assert ledger.query("SELECT version FROM paperlink_schema")[0][0] == 4 == ledger.schema_version
+    with Ledger(url, home=tmp_path) as ledger:  # the rest applied in order, the version moved on
+        assert [r[0] for r in ledger.query("SELECT version FROM paperlink_schema")] == [len(MIGRATIONS)]
+        assert ledger.schema_version == len(MIGRATIONS)
+
+
+def test_a_newer_schema_is_refused_with_one_line(server: Any, tmp_path: Path, runner: Any, home: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    url = server.fresh_database()
+    with Ledger(url, migrations=(*MIGRATIONS, "CREATE TABLE later (id INTEGER PRIMARY KEY);"), home=tmp_path):
+        pass
+    with pytest.raises(LedgerError) as caught:
+        Ledger(url, home=tmp_path)
+    assert caught.value.code == "ledger_newer_schema"
+    assert caught.value.params["version"] == str(len(MIGRATIONS) + 1)
+    monkeypatch.delenv("PAPERLINK_LEDGER", raising=False)
+    result = runner("--ledger", url, "status")
+    assert result.exit_code != 0
+    assert len(result.output.strip().splitlines()) == 1 and "newer paperlink" in result.output
+
+
+@pytest.mark.parametrize(("table", "column", "enum"), CONSTRAINED, ids=[f"{t}.{c}" for t, c, _ in CONSTRAINED])
+def test_enum_matches_the_check_constraint_on_postgresql(server: Any, tmp_path: Path, table: str, column: str,
+                                                         enum: type[Enum]) -> None:
+    with Ledger(server.fresh_database(), home=tmp_path) as ledger:
+        assert ledger.backend == "postgresql"
+        assert check_values(ledger, table, column) == {str(member.value) for member in enum}
+
+
+def test_the_audit_log_is_append_only_on_postgresql(server: Any, tmp_path: Path) -> None:
+    with Ledger(server.fresh_database(), home=tmp_path) as ledger:
+        ledger.set_setting("a", "b", "test")
+        for statement in ("UPDATE audit SET actor = 'mallory'", "DELETE FROM audit", "TRUNCATE audit"):
+            with pytest.raises(LedgerError) as caught, ledger.transaction():
+                ledger.db.execute(statement)
+            assert "append-only" in caught.value.message("en")
+        assert ledger.audit_count() == 1 and ledger.audit_entries()[0].actor == "test"
+
+
+def test_a_second_writer_waits_for_the_first(server: Any, tmp_path: Path) -> None:
+    """GIVEN one desk inside a write transaction THEN another desk's write transaction starts only after the first
+    committed (the advisory lock), and sees what it wrote: the audit chain goes on from the first's head."""
+    url = server.fresh_database()
+    with Ledger(url, home=tmp_path) as first, Ledger(url, home=tmp_path) as second:
+        entered = threading.Event()
+
+        def other_desk() -> None:
+            with second.transaction():
+                entered.set()
+                second.audit("desk2", "test.second", "x")
+
+        with first.transaction():
+            first.audit("desk1", "test.first", "x")
+            desk = threading.Thread(target=other_desk)
+            desk.start()
+            assert not entered.wait(0.5), "the second writer got in while the first held the ledger"
+        desk.join(10)
+        assert entered.is_set()
+        assert [e.action for e in first.audit_entries()] == ["test.first", "test.second"]
+        assert first.verify_audit() is None
+
+
+def test_concurrent_writers_keep_one_unbroken_chain(server: Any, tmp_path: Path) -> None:
+    """Four desks (threads, each its own connection) appending at once: every entry kept, one chain."""
+    url = server.fresh_database()
+    Ledger(url, home=tmp_path).close()
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def desk(number: int) -> None:
+        try:
+            with Ledger(url, home=tmp_path) as ledger:
+                barrier.wait()
+                for i in range(20):
+                    with ledger.transaction():
+                        ledger.audit(f"desk{number}", "test.append", str(i))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    desks = [threading.Thread(target=desk, args=(n,)) for n in range(4)]
+    start = time.monotonic()
+    for t in desks:
+        t.start()
+    for t in desks:
+        t.join(60)
+    assert not errors and time.monotonic() - start < 60
+    with Ledger(url, home=tmp_path) as ledger:
+        assert ledger.audit_count() == 80 and ledger.verify_audit() is None
+
+
+def test_the_ledger_option_and_variable_choose_the_database(server: Any, runner: Any, home: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--ledger URL` (and PAPERLINK_LEDGER) send every command to the server; no SQLite file is made."""
+    url = server.fresh_database()
+    monkeypatch.delenv("PAPERLINK_LEDGER", raising=False)
+    assert runner("--ledger", url, "setup", "--municipality", "131016").exit_code == 0
+    assert not (home / "ledger.sqlite3").exists()
+    with Ledger(url) as ledger:
+        assert ledger.setting("office.municipality_code") == "131016"
+    monkeypatch.setenv("PAPERLINK_LEDGER", url)
+    assert Home.resolve().ledger_target == url
+    assert runner("status").exit_code == 0
+    assert not (home / "ledger.sqlite3").exists()
+
+
+def test_sqlite_only_operations_are_refused_with_a_code(server: Any, runner: Any, home: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    url = server.fresh_database()
+    monkeypatch.delenv("PAPERLINK_LEDGER", raising=False)
+    result = runner("--ledger", url, "backup", "-o", str(tmp_path / "copy.sqlite3"))
+    assert result.exit_code != 0 and "SQLite ledger file only" in result.output
+    assert not (tmp_path / "copy.sqlite3").exists()
+    with Ledger(url, home=tmp_path) as ledger, pytest.raises(LedgerError) as caught:
+        ledger.integrity()
+    assert caught.value.code == "ledger_sqlite_only"
