@@ -680,11 +680,13 @@ def media(ctx: Context) -> None:
 @_clerk_option
 @pass_context
 def backup_command(ctx: Context, output: Path, clerk: str) -> None:
-    """Back up the ledger (SQLite online backup), verified by reopening the copy.
+    """Back up the ledger, verified: a SQLite ledger by its online backup, reopened and checked; a ledger on a
+    PostgreSQL server by pg_dump (custom format), the archive read back whole and its audit chain checked.
 
     \b
     Example:
       paperlink backup -o /media/backup/paperlink-2026-11-26.sqlite3
+      paperlink --ledger postgresql://clerk1@ledger.example.lg.jp/paperlink backup -o paperlink-2026-11-26.dump
     """
     from paperlink.ledger import Ledger
     from paperlink.maintenance import backup

@@ -44,8 +44,8 @@ class BackupResult:
 
 
 def backup(ledger: Ledger, target: str | Path, actor: str) -> BackupResult:
-    """Copy the ledger to `target` (online backup) and verify the copy by reopening it."""
-    ledger.require_sqlite("backup")  # a ledger on PostgreSQL: a coded error (its backup is a pg_dump)
+    """Copy the ledger to `target` and verify the copy: a SQLite file by the online backup API, reopened and
+    checked; a PostgreSQL ledger by pg_dump, its archive read back whole and its audit chain checked."""
     path = Path(target)
     if path.exists():
         raise BackupError("backup_exists", path=path)

@@ -76,8 +76,9 @@ class Office:
 
 
 @pytest.fixture(params=BACKENDS)
-def office(request: pytest.FixtureRequest, tmp_path: Path) -> Office:
+def office(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Office:
     backend = request.param
+    monkeypatch.delenv("PAPERLINK_LEDGER", raising=False)  # each case names its ledger itself, whatever the run
     homes = [tmp_path / f"desk{n}" for n in (0, 1)]
     public = write_public_key(KEY, tmp_path / "print-side.pub.pem")
     for root in homes:

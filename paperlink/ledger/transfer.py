@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from paperlink.ledger import audit as chain
 from paperlink.ledger.connection import Ledger, LedgerError
-from paperlink.ledger.dialect import connect, redact, to_pyformat
+from paperlink.ledger.dialect import connect, redact, to_postgresql
 
 COPY_ORDER: tuple[tuple[str, str], ...] = (
     ("settings", "key"), ("users", "login"), ("batches", "batch_id"), ("notices", "id"), ("captures", "id"),
@@ -167,7 +167,7 @@ def _insert_many(target: Ledger, table: str, sql: str, values: Sequence[tuple[An
     raw: Any = cast(Any, target.db).raw
     try:
         with raw.cursor() as cursor:
-            cursor.executemany(to_pyformat(sql).encode("utf-8"), values)
+            cursor.executemany(to_postgresql(sql).encode("utf-8"), values)
     except psycopg.Error as exc:
         detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise LedgerError("migrate_copy_failed", table=table, detail=detail) from None
