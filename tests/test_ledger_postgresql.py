@@ -249,3 +249,21 @@ def test_sqlite_only_operations_are_refused_with_a_code(server: Any, runner: Any
     with Ledger(url, home=tmp_path) as ledger, pytest.raises(LedgerError) as caught:
         ledger.integrity()
     assert caught.value.code == "ledger_sqlite_only"
+
+
+@pytest.mark.slow
+def test_a_writer_waiting_too_long_gets_busy(server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN a desk holding the write lock THEN another desk gives up after the busy timeout with `ledger_busy`
+    (as SQLite's busy timeout does), and its connection stays usable."""
+    from paperlink.ledger import dialect
+
+    monkeypatch.setattr(dialect, "BUSY_TIMEOUT_SECONDS", 1)
+    url = server.fresh_database()
+    with Ledger(url, home=tmp_path) as first, Ledger(url, home=tmp_path) as second:
+        with first.transaction():
+            first.audit("desk1", "test.first", "x")
+            with pytest.raises(LedgerError) as caught, second.transaction():
+                pass
+            assert caught.value.code == "ledger_busy"
+        second.set_setting("a", "b", "desk2")
+        assert second.verify_audit() is None and second.audit_count() == 2

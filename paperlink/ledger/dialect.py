@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
 """How a ledger target names a PostgreSQL database (anything else is a SQLite file's path)."""
+BUSY_TIMEOUT_SECONDS = 10
+"""How long a writer waits for another desk's transaction (SQLite's busy timeout, PostgreSQL's lock_timeout)."""
 WRITE_LOCK = 0x7061706572  # "paper": the advisory lock key every ledger writer takes (see the module docstring)
 TLS_MODES = frozenset({"require", "verify-ca", "verify-full"})
 """libpq `sslmode`s that encrypt: a TCP connection must use one (`verify-full` unless the URL names another)."""
@@ -132,7 +134,8 @@ class SqliteDb(Db):
 
     def __init__(self, path: Path) -> None:
         try:
-            self.raw = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
+            self.raw = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS,
+                                       check_same_thread=False)
         except sqlite3.Error as exc:
             raise DbError("ledger_open_failed", path=path, detail=exc) from None
         self.raw.row_factory = sqlite3.Row
@@ -295,6 +298,8 @@ class PostgresDb(Db):
             raise DbError("ledger_open_failed", path=redact(url), detail=_first_line(exc)) from None
         self.raw.row_factory = _row_factory
         self._open = False
+        # a writer waits for the lock as long as SQLite's busy timeout, then gives up (LedgerError ledger_busy)
+        self.execute(f"SET lock_timeout = '{BUSY_TIMEOUT_SECONDS}s'")
 
     @property
     def in_transaction(self) -> bool:
