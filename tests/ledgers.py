@@ -1,13 +1,15 @@
 """Both ledger backends for tests that run a case on each: SQLite, and PostgreSQL on a real server.
 
 `BACKENDS` parametrises a fixture; `ledger_url()` gives a fresh, empty PostgreSQL database of one server
-(tests/pgserver.py) started on first use and stopped when the test session ends. Without Debian's `postgresql`
+(tests/pgserver.py): the PostgreSQL job's session server (`pg_server` in tests/conftest.py) when it runs, else
+one started here on first use and stopped when the test session ends. Without Debian's `postgresql`
 package the PostgreSQL cases are skipped with that reason (`./dev test-postgresql` installs it).
 """
 
 from __future__ import annotations
 
 import atexit
+from typing import Any
 
 import pytest
 
@@ -27,6 +29,7 @@ def server() -> pgserver.PgServer:
     return _server[0]
 
 
-def ledger_url() -> str:
+def ledger_url(request: pytest.FixtureRequest | None = None) -> str:
     """A new empty database on the session's PostgreSQL server, as a `postgresql://` URL (Unix socket)."""
-    return server().fresh_database()
+    job: Any = request.getfixturevalue("pg_server") if request is not None else None
+    return str((job or server()).fresh_database())

@@ -83,7 +83,7 @@ def office(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
     public = write_public_key(KEY, tmp_path / "print-side.pub.pem")
     for root in homes:
         KeyStore(Home(root).ensure()).trust(public)
-    target: Any = homes[0] / "ledger.sqlite3" if backend == "sqlite" else ledger_url()
+    target: Any = homes[0] / "ledger.sqlite3" if backend == "sqlite" else ledger_url(request)
     found = Office(backend, target, tmp_path, homes)
     with found.ledger() as ledger:
         ledger.set_setting(OFFICE_MUNICIPALITY_SETTING, OFFICE, "test")

@@ -103,12 +103,12 @@ def _exports(ledger: Ledger, folder: Path) -> dict[str, bytes]:
     return out
 
 
-def test_a_day_of_work_moves_to_postgresql_and_exports_the_same_bytes(day: dict[str, Any],
+def test_a_day_of_work_moves_to_postgresql_and_exports_the_same_bytes(day: dict[str, Any], request: pytest.FixtureRequest,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """GIVEN a day of work on SQLite WHEN migrated to an empty PostgreSQL database THEN counts, rows, chain and
     anchors match, exports from both ledgers are byte-identical, and audit verify passes on the server's ledger."""
     home, tmp, runner = day["home"], day["tmp"], day["runner"]
-    url = ledgers.ledger_url()
+    url = ledgers.ledger_url(request)
     with Ledger(Home(home).ledger) as source:
         counts = {table: source.count(table) for table, _ in transfer.COPY_ORDER}
         entries = source.audit_count()
@@ -139,16 +139,16 @@ def test_a_day_of_work_moves_to_postgresql_and_exports_the_same_bytes(day: dict[
     assert "anchors checked" in verified.stdout and "FAILED" not in verified.stdout
 
 
-def test_a_database_that_holds_anything_is_refused(day: dict[str, Any]) -> None:
+def test_a_database_that_holds_anything_is_refused(day: dict[str, Any], request: pytest.FixtureRequest) -> None:
     """GIVEN a migrated database, or one with another program's table WHEN migrating into it THEN refused, one line."""
     home, runner = day["home"], day["runner"]
-    url = ledgers.ledger_url()
+    url = ledgers.ledger_url(request)
     assert runner("--home", home, "ledger", "migrate", "--to", url).exit_code == 0
     again = runner("--home", home, "ledger", "migrate", "--to", url)
     assert again.exit_code == 1
     assert again.stderr.strip().splitlines()[-1].endswith("a ledger is copied only into an empty database")
     assert "settings: " in again.stderr
-    other = ledgers.ledger_url()
+    other = ledgers.ledger_url(request)
     import psycopg
 
     with psycopg.connect(other, autocommit=True) as conn:
@@ -158,12 +158,12 @@ def test_a_database_that_holds_anything_is_refused(day: dict[str, Any]) -> None:
     assert runner("--home", home, "ledger", "migrate", "--to", str(home / "x.sqlite3")).exit_code == 1
 
 
-def test_a_copy_that_does_not_verify_leaves_the_server_empty(day: dict[str, Any],
+def test_a_copy_that_does_not_verify_leaves_the_server_empty(day: dict[str, Any], request: pytest.FixtureRequest,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """GIVEN a copy whose notices differ from the source (a fault made in the copying) WHEN verified THEN the whole
     copy is rolled back: the database is as empty as before and can be migrated into afterwards."""
     home = day["home"]
-    url = ledgers.ledger_url()
+    url = ledgers.ledger_url(request)
     real = transfer._insert_many
 
     def faulty(target: Ledger, table: str, sql: str, values: Any) -> None:
@@ -182,12 +182,12 @@ def test_a_copy_that_does_not_verify_leaves_the_server_empty(day: dict[str, Any]
         assert transfer.migrate(source, target, "admin").audit_entries == source.audit_count()
 
 
-def test_backup_of_a_postgresql_ledger_is_a_verified_dump_that_restores(day: dict[str, Any],
+def test_backup_of_a_postgresql_ledger_is_a_verified_dump_that_restores(day: dict[str, Any], request: pytest.FixtureRequest,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """GIVEN a ledger on the server WHEN `backup` runs THEN a pg_dump archive is written, read back and its chain
     checked; restored into an empty database it verifies against the backup's manifest anchor."""
     home, tmp, runner = day["home"], day["tmp"], day["runner"]
-    url = ledgers.ledger_url()
+    url = ledgers.ledger_url(request)
     assert runner("--home", home, "ledger", "migrate", "--to", url).exit_code == 0
     monkeypatch.setenv("PAPERLINK_LEDGER", url)
     out = tmp / "ledger.dump"
@@ -201,7 +201,7 @@ def test_backup_of_a_postgresql_ledger_is_a_verified_dump_that_restores(day: dic
     assert manifest["audit_entries_in_backup"] == held - 1  # the backup's own entry follows the dump
     assert out.read_bytes()[:5] == b"PGDMP" and oct(out.stat().st_mode & 0o777) == "0o600"
     # the restore procedure of docs/postgresql.md, for real
-    restored = ledgers.ledger_url()
+    restored = ledgers.ledger_url(request)
     from paperlink.ledger import pgdump
 
     subprocess.run([pgdump.tool("pg_restore"), "--no-owner", f"--dbname={restored}", str(out)], check=True,
@@ -220,11 +220,11 @@ def test_backup_of_a_postgresql_ledger_is_a_verified_dump_that_restores(day: dic
     assert again.exit_code == 0, again.output
 
 
-def test_a_dump_with_a_broken_chain_does_not_verify(tmp_path: Path) -> None:
+def test_a_dump_with_a_broken_chain_does_not_verify(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     """GIVEN a server ledger whose audit entry was altered behind paperlink's back WHEN dumped THEN not verified."""
     from paperlink.ledger import pgdump
 
-    url = ledgers.ledger_url()
+    url = ledgers.ledger_url(request)
     with Ledger(url) as ledger:
         for n in range(3):
             ledger.set_setting(f"s{n}", str(n), "admin")
