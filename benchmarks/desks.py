@@ -26,6 +26,7 @@ import argparse
 import datetime as dt
 import multiprocessing as mp
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -65,7 +66,7 @@ def _batch_id(desk: int, number: int) -> str:
 
 
 def desk(number: int, home: str, ledger_target: str, key_pem: bytes, seconds: float, barrier: Any,
-         results: Any) -> None:
+         results: Any, run_tag: str) -> None:
     """One desk's work loop (run in a process of its own)."""
     from paperlink.confirm import confirm
     from paperlink.doubleentry import new_manual_notice, submit_entry
@@ -110,7 +111,9 @@ def desk(number: int, home: str, ledger_target: str, key_pem: bytes, seconds: fl
                         confirm(ledger, row.id, first)
                         result.confirms.append(time.perf_counter() - start)
                         result.notices += 1
-                    typed = pool[(batch * 7 + number) % len(pool)].record()
+                    # a notice id of its own: the day's manual batch holds each notice once
+                    typed = {**pool[(batch * 7 + number) % len(pool)].record(),
+                             "notice_id": f"N{DAY:%Y%m%d}-T{run_tag}-{number}-{batch:06d}"}
                     start = time.perf_counter()
                     pk = new_manual_notice(ledger, first, DAY.isoformat())
                     result.created += 1
@@ -192,8 +195,9 @@ def run(backend: str, target: str | Path, root: Path, desks: int, seconds: float
     context = mp.get_context("spawn")
     barrier = context.Barrier(desks + 1)
     results = context.Queue()
+    tag = "".join(CROCKFORD[b % 32] for b in os.urandom(4))
     processes = [context.Process(target=desk, args=(n, str(homes[n % len(homes)]), str(target), pem, seconds,
-                                                    barrier, results)) for n in range(desks)]
+                                                    barrier, results, tag)) for n in range(desks)]
     for process in processes:
         process.start()
     barrier.wait()
@@ -234,6 +238,7 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--url", help="an existing PostgreSQL database to use instead of starting a server")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server on the way out (the `finally`)
     counts = [int(n) for n in args.desks.split(",")]
     backends = args.backends.split(",")
     key = Ed25519PrivateKey.generate()
