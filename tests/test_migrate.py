@@ -30,10 +30,11 @@ from paperlink.payload import manifest_texts, sheet_text
 from paperlink.samples import SampleOptions, generate
 from paperlink.scanning import interpret
 from paperlink.users import add_user
-from tests import ledgers
+from tests import ledgers, pgserver
 from tests.test_holds_receipts import ELSEWHERE, OFFICE, _file, _record
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not pgserver.available(),
+                                                   reason="PostgreSQL is not installed (./dev test-postgresql installs it)")]
 
 DAY = dt.date(2026, 11, 26)
 PAPER = "B20261126-PAPR"
