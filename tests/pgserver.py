@@ -167,11 +167,18 @@ class PgServer:
         query = {"sslmode": "verify-full", "sslrootcert": str(self.ca), **params}
         return f"postgresql://{PASSWORD_ROLE}@127.0.0.1:{self.port}/{database}?{urllib.parse.urlencode(query)}"
 
-    def fresh_database(self) -> str:
-        """A new empty database (owned by `paperlink`), as a Unix-socket URL."""
+    def fresh_database(self, template: str | None = None) -> str:
+        """A new empty database (owned by `paperlink`), as a Unix-socket URL; or a copy of the database `template`
+        (a URL or a name; nobody may be connected to it)."""
         name = f"db_{next(self._counter)}"
-        self._admin(f"CREATE DATABASE {name} OWNER {PASSWORD_ROLE}")
+        copy = f" TEMPLATE {template.rsplit('/', 1)[-1].split('?', 1)[0]}" if template else ""
+        self._admin(f"CREATE DATABASE {name} OWNER {PASSWORD_ROLE}{copy} STRATEGY FILE_COPY")
         return self.socket_url(name)
+
+    def drop_database(self, url_or_name: str) -> None:
+        """Drop a database made by `fresh_database` (connections still open to it are ended first)."""
+        name = url_or_name.rsplit("/", 1)[-1].split("?", 1)[0]
+        self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def stop(self) -> None:
         """Stop the server (immediately: nothing in it is kept) and remove its directory."""

@@ -54,3 +54,21 @@ def dump(home: Path) -> str:
         return "\n".join(repr(tuple(r)) for table in TABLES for r in db.execute(f"SELECT * FROM {table}").fetchall())
     finally:
         db.close()
+
+
+def set_version(home: Path, version: int) -> None:
+    """Stamp the ledger with a schema version (PRAGMA user_version, or PostgreSQL's `paperlink_schema`)."""
+    home.mkdir(parents=True, exist_ok=True)
+    db = open_raw(home)
+    try:
+        db.set_version(version)
+    finally:
+        db.close()
+
+
+def get_version(home: Path) -> int:
+    db = open_raw(home)
+    try:
+        return db.get_version()
+    finally:
+        db.close()

@@ -6,7 +6,6 @@ The runner is invoked with catch_exceptions=False, so an exception that escapes 
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import click
@@ -14,6 +13,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from paperlink.cli import CoreErrorCommand, CoreErrorGroup, main
+from tests import rawdb
+from tests.conftest import SQLITE_ONLY
 
 
 def run(*args: str | Path, input: str | None = None) -> Result:
@@ -32,12 +33,8 @@ def one_error_line(result: Result) -> str:
 @pytest.fixture
 def newer_ledger(home: Path) -> Path:
     """The data directory's ledger, stamped with a schema version from a future paperlink."""
-    home.mkdir(parents=True, exist_ok=True)
-    path = home / "ledger.sqlite3"
-    with sqlite3.connect(path) as db:
-        db.execute("PRAGMA user_version = 999")
-    db.close()
-    return path
+    rawdb.set_version(home, 999)
+    return home / "ledger.sqlite3"
 
 
 @pytest.mark.parametrize("command", [
@@ -55,9 +52,7 @@ def test_a_ledger_of_a_newer_schema_is_one_line_not_a_traceback(newer_ledger: Pa
     the newer schema version, and the ledger is left as it was."""
     line = one_error_line(run(*command))
     assert "999" in line and "newer" in line
-    with sqlite3.connect(newer_ledger) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 999
-    db.close()
+    assert rawdb.get_version(newer_ledger.parent) == 999
 
 
 def test_backup_and_export_of_a_newer_ledger_write_nothing(newer_ledger: Path, tmp_path: Path) -> None:
@@ -151,6 +146,7 @@ def test_typed_codes_that_are_not_utf8_give_one_line(home: Path) -> None:
     assert "not UTF-8" in one_error_line(result)
 
 
+@SQLITE_ONLY  # SQLite's own lock and busy timeout; PostgreSQL's: tests/test_ledger_postgresql.py
 def test_a_busy_ledger_gives_one_line(home: Path) -> None:
     """GIVEN another process holding the ledger's write lock WHEN a command must write THEN one line, no traceback."""
     from paperlink.ledger import Ledger

@@ -44,9 +44,10 @@ def run(code: str, home: Path, point: str | None = None, *args: str) -> subproce
 
 def consistent(home: Path) -> Ledger:
     ledger = Ledger(home / "ledger.sqlite3")
-    assert ledger.query("PRAGMA integrity_check")[0][0] == "ok"
+    if ledger.backend == "sqlite":  # a server checks its own pages
+        assert ledger.query("PRAGMA integrity_check")[0][0] == "ok"
     assert ledger.verify_audit() is None
-    dupes = ledger.query("SELECT batch_id, seq, COUNT(*) c FROM notices GROUP BY batch_id, seq HAVING c > 1")
+    dupes = ledger.query("SELECT batch_id, seq, COUNT(*) c FROM notices GROUP BY batch_id, seq HAVING COUNT(*) > 1")
     assert dupes == []
     return ledger
 
@@ -99,7 +100,7 @@ from paperlink.ledger import Ledger
 from paperlink.users import add_user, get_user
 home = Home.resolve()
 first, second = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-with Ledger(home.ledger) as ledger:
+with Ledger.of(home) as ledger:
     if get_user(ledger, "tanaka") is None:
         add_user(ledger, "tanaka", "田中", {"entry"}, "password-1", "admin")
         add_user(ledger, "suzuki", "鈴木", {"entry"}, "password-2", "admin")
@@ -161,7 +162,7 @@ import sys
 from paperlink.export import export
 from paperlink.home import Home
 from paperlink.ledger import Ledger
-with Ledger(Home.resolve().ledger) as ledger:
+with Ledger.of(Home.resolve()) as ledger:
     print(export(ledger, None, sys.argv[1], "jsonl", "suzuki").count)
 """
     killed = run(code, entry_home, point, str(out))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from paperlink.printing import print_batch
 from paperlink.samples import SampleOptions, generate
 from paperlink.scanning import interpret
 from paperlink.users import add_user
+from tests import rawdb
 
 KEY = Ed25519PrivateKey.generate()
 TRUSTED = {key_id(KEY.public_key()): KEY.public_key()}
@@ -49,7 +49,7 @@ def ledger(home: Path, printed):
 
 
 def _edit(home: Path, seq: int, *, digest: bool, manifest: bool) -> None:
-    db = sqlite3.connect(home / "ledger.sqlite3")
+    db = rawdb.open_raw(home)
     record = json.loads(db.execute("SELECT record_json FROM notices WHERE seq = ?", (seq,)).fetchone()[0])
     record["address"] = "東京都千代田区霞が関1丁目1番1号"  # moved, on paper only
     forged = parse_notice(record)
@@ -59,7 +59,6 @@ def _edit(home: Path, seq: int, *, digest: bool, manifest: bool) -> None:
     if manifest:
         short = db.execute("SELECT manifest_hash FROM notices WHERE seq = ?", (seq,)).fetchone()[0]
         db.execute("UPDATE notices SET manifest_hash = ? WHERE seq = ?", (forged.digest()[:len(short)], seq))
-    db.commit()
     db.close()
 
 

@@ -19,6 +19,7 @@ from paperlink.printing import print_batch
 from paperlink.samples import SampleOptions, generate
 from paperlink.scanning import interpret, scan_paths
 from paperlink.watch import ScanFolder
+from tests import rawdb
 from tests.conftest import trusting_home, write_public_key
 
 KEY = Ed25519PrivateKey.generate()
@@ -66,15 +67,14 @@ def test_ledger_schema_is_versioned_and_reopens(home: Path) -> None:
         Ledger(path)
 
 
-def test_audit_is_chained_and_append_only(ledger: Ledger) -> None:
+def test_audit_is_chained_and_append_only(ledger: Ledger, home: Path) -> None:
     with ledger.transaction():
         ledger.audit("clerk1", "test.one", "X", n=1)
         ledger.audit("clerk1", "test.two", "X", n=2)
     assert ledger.verify_audit() is None
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"), ledger.transaction():
+    with pytest.raises(LedgerError, match="append-only"), ledger.transaction():
         ledger.db.execute("UPDATE audit SET actor = 'mallory'")
-    ledger.db.execute("DROP TRIGGER audit_no_update")  # an attacker with the file itself
-    ledger.db.execute("UPDATE audit SET detail = '{\"n\":3}' WHERE id = 2")
+    rawdb.tamper(home, "UPDATE audit SET detail = '{\"n\":3}' WHERE id = 2")  # an attacker with the file itself
     assert ledger.verify_audit() == 2
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,8 @@ from paperlink.ledger import Ledger
 from paperlink.maintenance import BackupError, backup, erase_expired, expired_batches
 from paperlink.samples import SampleOptions, generate
 from paperlink.sharedfolder import Receiver, send
-from tests.conftest import set_up_office
+from tests import rawdb
+from tests.conftest import SQLITE_ONLY, set_up_office
 
 KEY = Ed25519PrivateKey.generate()
 TRUSTED = {key_id(KEY.public_key()): KEY.public_key()}
@@ -35,6 +35,7 @@ def ledger(home: Path, tmp_path: Path):
         yield led
 
 
+@SQLITE_ONLY  # a PostgreSQL ledger's backup is a pg_dump (issue-15b)
 def test_backup_is_verified_and_complete(ledger: Ledger, tmp_path: Path) -> None:
     result = backup(ledger, tmp_path / "b.sqlite3", "tanaka")
     assert result.notices == 5 and result.schema_version == ledger.schema_version
@@ -46,9 +47,9 @@ def test_backup_is_verified_and_complete(ledger: Ledger, tmp_path: Path) -> None
     assert ledger.audit_entries()[-1].action == "backup.written"
 
 
-def test_backup_of_a_tampered_ledger_is_refused(ledger: Ledger, tmp_path: Path) -> None:
-    ledger.db.execute("DROP TRIGGER audit_no_update")
-    ledger.db.execute("UPDATE audit SET actor = 'mallory' WHERE id = 1")
+@SQLITE_ONLY  # a PostgreSQL ledger's backup is a pg_dump (issue-15b)
+def test_backup_of_a_tampered_ledger_is_refused(ledger: Ledger, home: Path, tmp_path: Path) -> None:
+    rawdb.tamper(home, "UPDATE audit SET actor = 'mallory' WHERE id = 1")
     with pytest.raises(BackupError, match="audit chain is broken at entry 1"):
         backup(ledger, tmp_path / "b.sqlite3", "tanaka")
     assert not (tmp_path / "b.sqlite3").exists() and not (tmp_path / "b.sqlite3.part").exists()
@@ -69,22 +70,19 @@ def test_erasure_after_retention_keeps_the_facts(ledger: Ledger, home: Path, tmp
     assert all(r["record_json"] is None for r in rows)
     text = "\n".join(json.dumps(e.detail, ensure_ascii=False) for e in ledger.audit_entries())
     assert all(n.name not in text and n.address not in text for n in NOTICES)
-    dump = "\n".join(ledger.db.iterdump())
+    dump = rawdb.dump(home)
     assert all(n.name not in dump for n in NOTICES)
     assert ledger.audit_entries()[-1].action == "retention.erased"
     assert erase_expired(ledger, home, "admin", later).batches == ()
 
 
+@SQLITE_ONLY  # its backup part: a PostgreSQL ledger's backup is a pg_dump (issue-15b)
 def test_cli_backup_retention_audit(runner, ledger: Ledger, home: Path, tmp_path: Path) -> None:
     out = runner("backup", "-o", tmp_path / "x.sqlite3", "--clerk", "tanaka")
     assert out.exit_code == 0 and "verified" in out.stdout
     shown = runner("retention", "--days", "30", "--clerk", "admin")
     assert "erased 30 days after export" in shown.stdout and "0 batch(es) due" in shown.stdout
     assert runner("audit", "verify").stdout.startswith("audit chain intact")
-    db = sqlite3.connect(home / "ledger.sqlite3")
-    db.execute("DROP TRIGGER audit_no_update")
-    db.execute("UPDATE audit SET detail = '{}' WHERE id = 2")
-    db.commit()
-    db.close()
+    rawdb.tamper(home, "UPDATE audit SET detail = '{}' WHERE id = 2")
     broken = runner("audit", "verify")
     assert broken.exit_code == 1 and "BROKEN at entry 2" in broken.stdout

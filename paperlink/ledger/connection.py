@@ -88,6 +88,8 @@ class Ledger:
             self._migrate()
         except DbError as exc:
             self._close_quietly()
+            if exc.code == "ledger_database_error":
+                raise LedgerError("ledger_open_failed", path=self.shown, detail=exc.params["detail"]) from None
             raise _coded(exc) from None
         except sqlite3.Error as exc:
             self._close_quietly()

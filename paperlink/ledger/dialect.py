@@ -133,6 +133,7 @@ class SqliteDb(Db):
     dialect = "sqlite"
 
     def __init__(self, path: Path) -> None:
+        self.path = path
         try:
             self.raw = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS,
                                        check_same_thread=False)
@@ -149,10 +150,15 @@ class SqliteDb(Db):
         return self.raw.in_transaction
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
-        return self.raw.execute(sql, params)
+        try:
+            return self.raw.execute(sql, params)
+        except sqlite3.IntegrityError as exc:
+            raise DbError("ledger_constraint", detail=_first_line(exc)) from None
+        except sqlite3.Error as exc:
+            raise DbError("ledger_database_error", target=self.path, detail=_first_line(exc)) from None
 
     def insert(self, sql: str, params: Sequence[Any]) -> int:
-        return int(self.raw.execute(sql, params).lastrowid or 0)
+        return int(self.execute(sql, params).lastrowid or 0)  # type: ignore[attr-defined]
 
     def begin_write(self) -> None:
         self.raw.execute("BEGIN IMMEDIATE")
