@@ -105,6 +105,15 @@ def main() -> None:
                     break
                 time.sleep(0.01)
             print(json.dumps(written))
+        elif options.step == "export":  # args: the file to write; every notice not exported yet, once
+            from paperlink.errors import ExportError
+            from paperlink.export import export
+
+            barrier(options.barrier, options.parties)
+            try:
+                print(json.dumps({"count": export(ledger, None, options.args[0], "jsonl", options.actor).count}))
+            except ExportError as exc:
+                print(json.dumps({"count": 0, "code": exc.code}))
         elif options.step == "settings":  # args: how many audited writes
             barrier(options.barrier, options.parties)
             for number in range(int(options.args[0])):

@@ -200,6 +200,26 @@ def test_export_while_another_desk_captures_exports_each_notice_once(office: Off
     chain_holds(office)
 
 
+def test_two_desks_export_at_the_same_moment_each_notice_once(office: Office, tmp_path: Path) -> None:
+    """GIVEN a confirmed batch WHEN two desks export everything not yet exported at the same moment THEN each
+    notice is in one file only: one desk writes the batch, the other finds nothing left to export."""
+    texts = sheets(tmp_path, "both", [("B20261126-BOTH", 6)], seed=78)
+    assert all(c["state"] == "confirmed" for c in finish(office.desk(0, "capture-confirm", str(texts))))
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    outs = [tmp_path / f"desk{n}.jsonl" for n in (0, 1)]
+    desks = [office.desk(n, "export", str(outs[n]), actor=actor, barrier=barrier)
+             for n, actor in ((0, "tanaka"), (1, "suzuki"))]
+    results = [finish(d) for d in desks]
+    assert sorted(r["count"] for r in results) == [0, 6]
+    assert [r.get("code") for r in results if r["count"] == 0] == ["export_nothing"]
+    written = [path for path in outs if path.exists()]
+    assert len(written) == 1 and len(written[0].read_text(encoding="utf-8").splitlines()) == 1 + 6
+    with office.ledger() as ledger:
+        assert ledger.count("exports") == 1
+    chain_holds(office)
+
+
 def test_the_audit_chain_stays_one_chain_with_concurrent_writers(office: Office, tmp_path: Path) -> None:
     """GIVEN two desks capturing, confirming and changing settings at once THEN one unbroken chain holds every entry,
     and each desk's anchors match it."""
