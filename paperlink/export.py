@@ -3,8 +3,10 @@
 A batch is exported only when every one of its notices is verified – confirmed from a verified QR code,
 done by double entry, accepted by a reviewer, or delivered by line or media with a trusted signature. The
 records are the canonical records, so a notice confirmed from its QR code is byte-identical to the record
-that was printed. The file is written atomically first; the ledger records the export after, in one
-transaction with its audit entry.
+that was printed. The notices are read, the file is written atomically and the ledger records the export with
+its audit entry, all inside one write transaction: two desks exporting at the same moment run one after the
+other, and each notice is written into one file only (a kill before the commit leaves a file the ledger does
+not know, and the re-run writes the same bytes).
 """
 
 from __future__ import annotations
@@ -139,32 +141,35 @@ def export(ledger: Ledger, batch_ids: Sequence[str] | None, path: str | os.PathL
     the ledger stops the export before anything is written. Held notices are left out (they do not stop their
     batch). For cp932, a notice with a character cp932 lacks is held with that reason – named in the result – and
     the rest is written."""
-    chosen = list(batch_ids) if batch_ids else exportable_batches(ledger)
-    if not chosen:
-        raise ExportError("export_nothing")
-    rows = [row for batch_id in chosen for row in _batch_rows(ledger, batch_id, trusted, only_new=not batch_ids)]
-    held: list[tuple[NoticeRow, Held]] = []
-    if fmt == "csv-cp932":
-        held = [(row, hold) for row, notice in rows if (hold := _cp932_hold(notice)) is not None]
-        rows = [(row, notice) for row, notice in rows if row.id not in {r.id for r, _ in held}]
-    if not rows:
-        with ledger.transaction():
-            _hold(ledger, held, clerk)
-        raise ExportError("export_nothing")
-    notices = [notice for _, notice in rows]
-    data = render_export(notices, fmt)
     target = Path(path)
-    atomic_write_bytes(target, data)
-    failpoint("export.after-write")
-    digest = hashlib.sha256(data).hexdigest()
+    # everything from the first read to the record is one write transaction: a desk exporting at the same moment
+    # waits for the writers' lock, then finds these notices exported – each notice goes into one file only
     with ledger.transaction():
-        for batch_id in chosen:
-            store.add_export(ledger, batch_id, fmt, target.name, digest, clerk)
-        store.mark_exported(ledger, [row.id for row, _ in rows])
-        _hold(ledger, held, clerk)
-        failpoint("export.in-transaction")
-        ledger.audit(clerk, "export.written", ",".join(chosen), format=fmt, file=target.name, sha256=digest,
-                     count=len(notices), held=[h.notice_id for _, h in held])
+        chosen = list(batch_ids) if batch_ids else exportable_batches(ledger)
+        if not chosen:
+            raise ExportError("export_nothing")
+        rows = [row for batch_id in chosen for row in _batch_rows(ledger, batch_id, trusted, only_new=not batch_ids)]
+        held: list[tuple[NoticeRow, Held]] = []
+        if fmt == "csv-cp932":
+            held = [(row, hold) for row, notice in rows if (hold := _cp932_hold(notice)) is not None]
+            rows = [(row, notice) for row, notice in rows if row.id not in {r.id for r, _ in held}]
+        if not rows:
+            _hold(ledger, held, clerk)
+        else:
+            notices = [notice for _, notice in rows]
+            data = render_export(notices, fmt)
+            atomic_write_bytes(target, data)
+            failpoint("export.after-write")
+            digest = hashlib.sha256(data).hexdigest()
+            for batch_id in chosen:
+                store.add_export(ledger, batch_id, fmt, target.name, digest, clerk)
+            store.mark_exported(ledger, [row.id for row, _ in rows])
+            _hold(ledger, held, clerk)
+            failpoint("export.in-transaction")
+            ledger.audit(clerk, "export.written", ",".join(chosen), format=fmt, file=target.name, sha256=digest,
+                         count=len(notices), held=[h.notice_id for _, h in held])
+    if not rows:  # only held ones (recorded above): nothing written
+        raise ExportError("export_nothing")
     facts: dict[str, Any] = {"file": target.name, "format": fmt, "sha256": digest, "count": len(notices),
                              "batches": chosen}
     if ledger.anchors is not None:

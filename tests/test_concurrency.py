@@ -203,7 +203,7 @@ def test_export_while_another_desk_captures_exports_each_notice_once(office: Off
 def test_two_desks_export_at_the_same_moment_each_notice_once(office: Office, tmp_path: Path) -> None:
     """GIVEN a confirmed batch WHEN two desks export everything not yet exported at the same moment THEN each
     notice is in one file only: one desk writes the batch, the other finds nothing left to export."""
-    texts = sheets(tmp_path, "both", [("B20261126-BOTH", 6)], seed=78)
+    texts = sheets(tmp_path, "both", [("B20261126-TWXN", 6)], seed=78)
     assert all(c["state"] == "confirmed" for c in finish(office.desk(0, "capture-confirm", str(texts))))
     barrier = tmp_path / "barrier"
     barrier.mkdir()
