@@ -133,6 +133,17 @@ def pg_server() -> Any:
         server.stop()
 
 
+def child_env(home: Path) -> dict[str, str]:
+    """The environment of a child paperlink process working on the data directory `home` (and, in the PostgreSQL
+    job, on that directory's database)."""
+    from paperlink.home import LEDGER_ENV_VAR, Home
+
+    env = {**os.environ, "PAPERLINK_HOME": str(home)}
+    if POSTGRESQL:
+        env[LEDGER_ENV_VAR] = str(Home(home).ledger_target)
+    return env
+
+
 @pytest.fixture(autouse=True)
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_server: Any) -> Any:
     """Every test gets its own empty data directory through PAPERLINK_HOME.
