@@ -78,22 +78,70 @@ SQLITE_ONLY = pytest.mark.skipif(POSTGRESQL, reason="SQLite by nature (a ledger 
 
 @pytest.fixture(scope="session")
 def pg_server() -> Any:
-    """PostgreSQL job: one real server for the session (tests/pgserver.py), stopped at the end; else None."""
+    """PostgreSQL job: one real server for the session (tests/pgserver.py), stopped at the end; else None.
+
+    For the whole session every data directory's ledger is a database of its own on it: `Home.ledger_target`
+    maps each directory (the test's `home`, a sender and a receiver, a module's web server) to one, made on first
+    use as a copy of one migrated, still empty ledger (as if opened once; tests of the migrations themselves take
+    `server.fresh_database()`, which is empty), and a test's `Ledger(<dir>/ledger.sqlite3)` – the ledger of a
+    data directory, as the tests name it – opens that directory's database. A URL a test names itself (--ledger,
+    or PAPERLINK_LEDGER set to another database) is left alone.
+    """
     if not POSTGRESQL:
         yield None
         return
-    from paperlink.ledger import Ledger
+    from paperlink.home import LEDGER_ENV_VAR, Home
+    from paperlink.ledger import Ledger, connection
     from tests.pgserver import PgServer
 
-    server = PgServer()
+    server: Any = PgServer()
     try:
-        # every test's database is a copy of one migrated, still empty ledger: as if opened once, and 0.3 s faster
-        # (tests of the migrations themselves take `server.fresh_database()`, which is empty)
         with Ledger(server.fresh_database(), anchored=False) as ledger:
-            server.ledger_template = ledger.url
-        yield server
+            template = ledger.url
+        databases: dict[Path, str] = {}
+        server.databases = databases
+
+        def database_of(root: Path) -> str:
+            root = root.resolve()
+            if root not in databases:
+                databases[root] = server.fresh_database(template)
+            return databases[root]
+
+        server.database_of = database_of
+        original = Home.ledger_target
+
+        def ledger_target(self: Home) -> str | Path:
+            named = os.environ.get(LEDGER_ENV_VAR)
+            if self.ledger_option or (named and named not in databases.values()):
+                return original.fget(self)  # type: ignore[attr-defined, no-any-return]
+            return database_of(self.root)
+
+        opened = connection.Ledger.__init__
+
+        def init(self: Any, target: Any, *args: Any, **kwargs: Any) -> None:
+            if isinstance(target, Path) and target.name == connection.LEDGER_NAME and kwargs.get("home") is None:
+                kwargs["home"] = target.parent
+                target = Home(target.parent).ledger_target
+            opened(self, target, *args, **kwargs)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(Home, "ledger_target", property(ledger_target))
+            patch.setattr(connection.Ledger, "__init__", init)
+            patch.setenv("PGPASSFILE", str(server.pgpass))
+            yield server
     finally:
         server.stop()
+
+
+def child_env(home: Path) -> dict[str, str]:
+    """The environment of a child paperlink process working on the data directory `home` (and, in the PostgreSQL
+    job, on that directory's database)."""
+    from paperlink.home import LEDGER_ENV_VAR, Home
+
+    env = {**os.environ, "PAPERLINK_HOME": str(home)}
+    if POSTGRESQL:
+        env[LEDGER_ENV_VAR] = str(Home(home).ledger_target)
+    return env
 
 
 @pytest.fixture(autouse=True)
@@ -101,50 +149,18 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_server: Any) -> Any
     """Every test gets its own empty data directory through PAPERLINK_HOME.
 
     PostgreSQL job: and its own empty database through PAPERLINK_LEDGER, so every `Ledger.of(home)` – the CLI,
-    the web app, the scan folder, subprocesses – opens it. In this process, any other data directory a test makes
-    (a sender and a receiver) gets a database of its own too, and a test's `Ledger(<dir>/ledger.sqlite3)` – the
-    ledger of a data directory, as the tests name it – opens that directory's database.
+    the web app, the scan folder, subprocesses – opens it (see `pg_server` for the other data directories).
     """
     path = tmp_path / "home"
     monkeypatch.setenv("PAPERLINK_HOME", str(path))
     if pg_server is None:
         yield path
         return
-    databases = _point_at_postgresql(pg_server, path, monkeypatch)
+    monkeypatch.setenv("PAPERLINK_LEDGER", pg_server.database_of(path))
     yield path
-    for url in databases.values():  # a database is some 7 MB and 300 files: a session would fill the disk
-        pg_server.drop_database(url)
-
-
-def _point_at_postgresql(server: Any, main: Path, monkeypatch: pytest.MonkeyPatch) -> dict[Path, str]:
-    from paperlink.home import LEDGER_ENV_VAR, Home
-    from paperlink.ledger import connection
-
-    url = server.fresh_database(server.ledger_template)
-    monkeypatch.setenv(LEDGER_ENV_VAR, url)
-    monkeypatch.setenv("PGPASSFILE", str(server.pgpass))
-    databases = {main.resolve(): url}
-    original = Home.ledger_target
-
-    def ledger_target(self: Home) -> str | Path:
-        if self.ledger_option or os.environ.get(LEDGER_ENV_VAR) != url:
-            return original.fget(self)  # type: ignore[attr-defined, no-any-return]
-        root = self.root.resolve()
-        if root not in databases:
-            databases[root] = server.fresh_database(server.ledger_template)
-        return databases[root]
-
-    monkeypatch.setattr(Home, "ledger_target", property(ledger_target))
-    opened = connection.Ledger.__init__
-
-    def init(self: Any, target: Any, *args: Any, **kwargs: Any) -> None:
-        if isinstance(target, Path) and target.name == connection.LEDGER_NAME and kwargs.get("home") is None:
-            kwargs["home"] = target.parent
-            target = Home(target.parent).ledger_target
-        opened(self, target, *args, **kwargs)
-
-    monkeypatch.setattr(connection.Ledger, "__init__", init)
-    return databases
+    mine = tmp_path.resolve()  # a database is some 7 MB and 300 files: the test's own are dropped after it
+    for root in [r for r in pg_server.databases if r == mine or mine in r.parents]:
+        pg_server.drop_database(pg_server.databases.pop(root))
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from paperlink.failpoints import KILLED_RETURNCODE
 from paperlink.ledger import Ledger
 from paperlink.printing import print_batch
 from paperlink.samples import SampleOptions, generate
-from tests.conftest import trusting_home
+from tests.conftest import child_env, trusting_home
 
 pytestmark = pytest.mark.crash
 
@@ -33,7 +33,7 @@ NOTICES = generate(SampleOptions(count=4, seed=61, notice_date=dt.date(2026, 11,
 
 
 def run(code: str, home: Path, point: str | None = None, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PAPERLINK_HOME": str(home)}
+    env = child_env(home)
     env.pop("PAPERLINK_FAILPOINT", None)
     if point:
         env["PAPERLINK_FAILPOINT"] = point

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +21,7 @@ from paperlink.ledger import Ledger
 from paperlink.samples import SampleOptions, generate
 from paperlink.sharedfolder import Receiver, send
 from paperlink.transport import TransportError, sign_manifest
-from tests.conftest import set_up_office, trusting_home
+from tests.conftest import child_env, set_up_office, trusting_home
 
 KEY = Ed25519PrivateKey.generate()
 TRUSTED = {key_id(KEY.public_key()): KEY.public_key()}
@@ -194,7 +193,7 @@ def test_short_passphrase_is_refused() -> None:
 # -- a receiver killed with SIGKILL -------------------------------------------------------------------
 
 def _cli_env(home: Path, failpoint: str | None = None) -> dict[str, str]:
-    env = {**os.environ, "PAPERLINK_HOME": str(home)}
+    env = child_env(home)
     env.pop("PAPERLINK_FAILPOINT", None)
     if failpoint:
         env["PAPERLINK_FAILPOINT"] = failpoint

@@ -232,7 +232,7 @@ def notice_tally(ledger: Ledger) -> NoticeTally:
     confirmed = ledger.db.execute("SELECT COUNT(*) FROM notices WHERE state = ?",
                                   (NoticeState.CONFIRMED.value,)).fetchone()[0]
     doubled = ledger.db.execute("SELECT COUNT(*) FROM (SELECT batch_id, seq FROM notices GROUP BY batch_id, seq"
-                                " HAVING COUNT(*) > 1)").fetchone()[0]
+                                " HAVING COUNT(*) > 1) AS doubled").fetchone()[0]
     return NoticeTally(int(read), int(confirmed), int(doubled))
 # -- holds and acknowledgements -------------------------------------------------------------------------
 

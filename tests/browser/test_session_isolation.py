@@ -8,7 +8,6 @@ contrast, the same login on a screen served on 127.0.0.1 – as before – hands
 from __future__ import annotations
 
 import http.server
-import os
 import socket
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from paperlink.ledger import Ledger
 from paperlink.users import add_user
 from paperlink.web import SERVE_HOST, create_app
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.conftest import set_up_office
+from tests.conftest import child_env, set_up_office
 
 PASSWORD = "correct-horse-1"
 
@@ -69,7 +68,7 @@ def spy(host: str) -> Iterator[tuple[int, list[str]]]:
 def served(home: Path) -> Iterator[str]:
     """`paperlink serve` as a process; yields its URL once it answers."""
     port = _free_port(SERVE_HOST)
-    env = {**os.environ, "PAPERLINK_HOME": str(home)}
+    env = child_env(home)
     process = subprocess.Popen([sys.executable, "-m", "paperlink.cli", "serve", "--port", str(port)], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:

@@ -9,7 +9,7 @@ import pytest
 from paperlink.ledger import Ledger
 from paperlink.users import authenticate
 from paperlink.web import SERVE_HOST
-from tests.conftest import set_up_office
+from tests.conftest import child_env, set_up_office
 
 
 def test_users_add_with_password_file(runner, home: Path, tmp_path: Path, fast_passwords) -> None:
@@ -81,7 +81,6 @@ def _wait_for(port: int, seconds: float = 30.0) -> None:
 def test_serve_runs_on_waitress_and_a_second_start_says_already_running(home: Path) -> None:
     """GIVEN `paperlink serve` WHEN it runs THEN waitress serves on paperlink's loopback address (no development-server warning);
     a second start on the same port exits 1 with "already running at http://SERVE_HOST:PORT/"."""
-    import os
     import signal
     import subprocess
     import sys
@@ -89,7 +88,7 @@ def test_serve_runs_on_waitress_and_a_second_start_says_already_running(home: Pa
 
     port = _free_port()
     set_up_office(home / "ledger.sqlite3")  # `serve` refuses to run before the office is set up
-    env = {**os.environ, "PAPERLINK_HOME": str(home)}
+    env = child_env(home)
     command = [sys.executable, "-m", "paperlink.cli", "serve", "--port", str(port)]
     first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
