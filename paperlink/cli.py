@@ -879,7 +879,7 @@ def ledger_migrate(ctx: Context, url: str, clerk: str) -> None:
     if not home.ledger.is_file():
         raise click.ClickException(f"there is no SQLite ledger to move in {home.root}")
     check_empty(url)
-    with Ledger(home.ledger) as source, Ledger(url, home=home.root) as target:
+    with Ledger(home.ledger, home=home.root) as source, Ledger(url, home=home.root) as target:
         result = migrate(source, target, clerk)
     for table in result.tables:
         click.echo(f"{table.table:15} {table.rows:8} rows  sha256 {table.digest[:16]}…  same on both sides")

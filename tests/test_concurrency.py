@@ -72,7 +72,7 @@ class Office:
                                 stderr=subprocess.PIPE, text=True, errors="backslashreplace")
 
     def ledger(self) -> Ledger:
-        return Ledger(self.target)
+        return Ledger(self.target, home=self.homes[0])  # (a named data directory: never redirected by a job)
 
 
 @pytest.fixture(params=BACKENDS)

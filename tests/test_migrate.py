@@ -50,16 +50,17 @@ def day(runner: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[st
         assert runner("--home", home, "keys", "init").exit_code == 0
         runner("--home", home, "keys", "export", "-o", tmp_path / f"{home.name}.pem")
     runner("--home", r, "keys", "trust", tmp_path / "sender.pem")
-    assert runner("--home", r, "setup", "--municipality", OFFICE).exit_code == 0
+    on_file = ("--home", r, "--ledger", r / "ledger.sqlite3")  # the receiver's SQLite file, in every job
+    assert runner(*on_file, "setup", "--municipality", OFFICE).exit_code == 0
     # by line: four notices, the third for another town (held with its reason)
     line = _file(tmp_path / "line.jsonl", [_record(1), _record(2), _record(3, municipality_code=ELSEWHERE),
                                            _record(4)])
     assert runner("--home", s, "send", line, "--to", folder, "--batch", "B20261126-LINE").exit_code == 0
-    assert runner("--home", r, "receive", folder).exit_code == 0
+    assert runner(*on_file, "receive", folder).exit_code == 0
     # on paper: a cover and four sheets, read by camera; sheet 3 cannot be read and is typed twice
     key = KeyStore(Home(s)).signing_key()
     notices = generate(SampleOptions(count=4, seed=81, notice_date=DAY))
-    with Ledger(Home(r).ledger) as ledger:
+    with Ledger(Home(r).ledger, home=r) as ledger:
         tanaka = add_user(ledger, "tanaka", "田中", {"entry"}, "password-one", "admin")
         suzuki = add_user(ledger, "suzuki", "鈴木", {"entry", "review"}, "password-two", "admin")
         trusted = KeyStore(Home(r)).trusted()
@@ -85,7 +86,7 @@ def day(runner: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[st
         slip = {**typed.record(), "card_number": "ZZ99999999ZZ"}
         assert submit_entry(ledger, pk, slip, None, suzuki).state == "mismatch"
         assert resolve(ledger, pk, {"card_number": typed.card_number}, suzuki).state == "done"
-    assert runner("--home", r, "export", "-o", tmp_path / "first.jsonl").exit_code == 0
+    assert runner(*on_file, "export", "-o", tmp_path / "first.jsonl").exit_code == 0
     return {"home": r, "tmp": tmp_path, "runner": runner}
 
 
@@ -110,7 +111,7 @@ def test_a_day_of_work_moves_to_postgresql_and_exports_the_same_bytes(day: dict[
     anchors match, exports from both ledgers are byte-identical, and audit verify passes on the server's ledger."""
     home, tmp, runner = day["home"], day["tmp"], day["runner"]
     url = ledgers.ledger_url(request)
-    with Ledger(Home(home).ledger) as source:
+    with Ledger(Home(home).ledger, home=home) as source:
         counts = {table: source.count(table) for table, _ in transfer.COPY_ORDER}
         entries = source.audit_count()
     assert counts["holds"] == 1 and counts["exports"] >= 1 and counts["entries"] >= 5 and counts["captures"] == 6
@@ -129,7 +130,7 @@ def test_a_day_of_work_moves_to_postgresql_and_exports_the_same_bytes(day: dict[
         target.set_setting("test.after", "1", "admin")
         assert int(target.query("SELECT MAX(id) FROM audit")[0][0]) == before + 1
         from_pg = _exports(target, tmp / "from-pg")
-    with Ledger(Home(home).ledger, anchored=False) as source:  # not anchored: the server's ledger is the live one
+    with Ledger(Home(home).ledger, home=home, anchored=False) as source:  # not anchored: the server's ledger is the live one
         from_sqlite = _exports(source, tmp / "from-sqlite")
     assert from_pg == from_sqlite
     assert b"N20261126-00001" in from_pg["jsonl"] and from_pg["jsonl"].count(b"\n") == 1 + 3 + 4 + 1
@@ -173,13 +174,13 @@ def test_a_copy_that_does_not_verify_leaves_the_server_empty(day: dict[str, Any]
         real(target, table, sql, values)
 
     monkeypatch.setattr(transfer, "_insert_many", faulty)
-    with Ledger(Home(home).ledger) as source, Ledger(url, home=home) as target:
+    with Ledger(Home(home).ledger, home=home) as source, Ledger(url, home=home) as target:
         with pytest.raises(LedgerError) as failed:
             transfer.migrate(source, target, "admin")
         assert failed.value.code == "migrate_table_differs" and failed.value.params["table"] == "settings"
     transfer.check_empty(url)  # nothing kept
     monkeypatch.setattr(transfer, "_insert_many", real)
-    with Ledger(Home(home).ledger) as source, Ledger(url, home=home) as target:
+    with Ledger(Home(home).ledger, home=home) as source, Ledger(url, home=home) as target:
         assert transfer.migrate(source, target, "admin").audit_entries == source.audit_count()
 
 
