@@ -7,20 +7,22 @@ filling 40–95 % of the capacity) or the code region of a sheet printed by pape
 
 - perspective: the paper seen at an angle (each corner of the code moved up to 14 % of its size);
 - curved: paper bent round a cylinder (a page held in the hand, a bottle label) and seen in perspective;
-- crumpled: crumpled and flattened paper: a smooth random displacement of 0.35–0.6 of a module and the
+- crumpled: crumpled and flattened paper: a smooth random displacement of 0.45–0.75 of a module and the
   creases' shading;
-- glare: a glossy sheet or a laminated card: a bright specular blob over part of the code;
-- low_contrast: faded or grey print (ink 45–70 % of the paper's brightness) under dim, uneven light;
+- glare: a glossy sheet or a laminated card: a bright specular blob over a tenth to a fifth of the code,
+  washing the print out to a light grey where it is brightest (a person still sees the modules);
+- low_contrast: faded or grey print (ink 50–72 % of the paper's brightness) under dim, uneven light;
 - motion_blur: the hand moved: a straight blur 0.5–1.1 modules long in any direction;
-- small: a code far from the lens, 1.5–2.2 pixels per module;
-- coloured: coloured paper (yellow, pink, blue, green, kraft) and sometimes blue or brown ink, in colour;
+- small: a code far from the lens, 1.5–2.0 pixels per module;
+- coloured: coloured paper (yellow, pink, blue, green, kraft), sometimes blue or brown or pale ink, in
+  colour, under dim uneven light;
 - textured: recycled, fibrous or squared paper, specks and a pale stain;
 - screen: a code shown on a phone or monitor: its pixel grid (RGB stripes with dark gaps) photographed
   at a pitch that beats with it (moiré), sometimes in dark mode (inverted) or through a selfie camera
   (mirrored).
 
 Every photo also gets the camera's own defects: a little optical blur, uneven light, sensor noise and
-JPEG. Pixels per module vary (2.5–7, 1.5–2.2 for `small`; a code that would not fit the frame, at most
+JPEG. Pixels per module vary (2.5–7, 1.5–2.0 for `small`; a code that would not fit the frame, at most
 2000×1500, whatever its angle, is taken from further away). `--png DIR` writes a few images of each
 condition to look at: every one of them is meant to be readable by a person (zoomed in if small).
 
@@ -208,7 +210,7 @@ def shot_for(condition: str, rng: random.Random) -> Shot:
     """The seeded shooting conditions of one photo."""
     ppm = rng.choice((2.5, 3.0, 3.5, 4.5, 5.5, 7.0))
     shot = Shot(ppm=ppm, fill=rng.uniform(0.35, 0.7), angle=rng.uniform(-180, 180),
-                optical_blur=rng.uniform(0.3, 0.7), light=rng.uniform(0.7, 0.95), noise=rng.uniform(2, 5),
+                optical_blur=rng.uniform(0.3, 0.8), light=rng.uniform(0.65, 0.95), noise=rng.uniform(2, 6),
                 jpeg=rng.randint(75, 92))
     if condition == "perspective":
         shot.corners = [(rng.uniform(-0.14, 0.14), rng.uniform(-0.14, 0.14)) for _ in range(4)]
@@ -218,12 +220,12 @@ def shot_for(condition: str, rng: random.Random) -> Shot:
         shot.corners = [(rng.uniform(-0.06, 0.06), rng.uniform(-0.06, 0.06)) for _ in range(4)]
         shot.ppm = max(shot.ppm, 3.5)
     elif condition == "crumpled":
-        shot.crumple = rng.uniform(0.35, 0.6)
+        shot.crumple = rng.uniform(0.45, 0.75)
         shot.ppm = max(shot.ppm, 3.0)
     elif condition == "glare":
-        shot.glare = rng.uniform(0.7, 1.3)
+        shot.glare = rng.uniform(0.5, 0.95)
     elif condition == "low_contrast":
-        shot.ink = rng.uniform(0.45, 0.7)
+        shot.ink = rng.uniform(0.5, 0.72)
         shot.light = rng.uniform(0.55, 0.8)
         shot.exposure = rng.uniform(0.6, 0.95)
     elif condition == "motion_blur":
@@ -231,7 +233,7 @@ def shot_for(condition: str, rng: random.Random) -> Shot:
         shot.ppm = max(shot.ppm, 3.5)
         shot.optical_blur = 0.3
     elif condition == "small":
-        shot.ppm = rng.uniform(1.5, 2.2)
+        shot.ppm = rng.uniform(1.5, 2.0)
         shot.optical_blur = rng.uniform(0.3, 0.5)
         shot.noise = rng.uniform(3, 6)
         shot.fill = rng.uniform(0.15, 0.4)
@@ -241,14 +243,15 @@ def shot_for(condition: str, rng: random.Random) -> Shot:
         shot.paper = rng.choice([(1.0, 0.95, 0.55), (1.0, 0.75, 0.8), (0.6, 0.8, 1.0), (0.7, 0.95, 0.7),
                                  (0.8, 0.65, 0.45), (1.0, 0.85, 0.5)])
         shot.ink_colour = rng.choice([(1.0, 1.0, 1.0), (1.0, 1.0, 1.0), (1.4, 1.6, 3.5), (2.5, 1.6, 1.2)])
-        shot.light = rng.uniform(0.5, 0.8)
-        shot.exposure = rng.uniform(0.6, 0.9)
+        shot.light = rng.uniform(0.45, 0.75)
+        shot.exposure = rng.uniform(0.5, 0.85)
+        shot.ink = rng.uniform(0.1, 0.3)
     elif condition == "textured":
         shot.texture = rng.uniform(0.12, 0.25)
         shot.grid_lines = rng.random() < 0.4
     elif condition == "screen":
         shot.colour = True
-        shot.screen = rng.randint(2, 5)
+        shot.screen = rng.randint(2, 4)
         shot.inverted = rng.random() < 0.3
         shot.mirrored = rng.random() < 0.3
         shot.ppm = max(shot.ppm, 3.0)
@@ -282,7 +285,8 @@ def photograph(source: Array, src_ppm: float, modules: float, shot: Shot, rng: r
     short = min(MAX_SIDE * 3 / 4, max(240, modules * shot.ppm / shot.fill))
     width, height = round(short * 4 / 3), round(short)
     # the whole code in the frame, whatever its angle: a big code at a high resolution is taken from further away
-    shot.ppm = min(shot.ppm, 0.68 * short / modules)
+    spread = 1 + 2 * max((abs(c) for corner in shot.corners for c in corner), default=0.0)
+    shot.ppm = min(shot.ppm, 0.68 * short / modules / spread)
     code_px = modules * shot.ppm
     ss = 3 if shot.ppm < 3 else 2 if shot.ppm < 4 or shot.screen else 1
     ys, xs = np.mgrid[0:height * ss, 0:width * ss].astype(np.float32)
@@ -361,7 +365,7 @@ def photograph(source: Array, src_ppm: float, modules: float, shot: Shot, rng: r
     if shot.glare:
         gx0 = cx + rng.uniform(-0.3, 0.3) * code_px
         gy0 = cy + rng.uniform(-0.3, 0.3) * code_px
-        sx, sy = rng.uniform(0.08, 0.18) * code_px, rng.uniform(0.05, 0.12) * code_px
+        sx, sy = rng.uniform(0.1, 0.22) * code_px, rng.uniform(0.06, 0.14) * code_px
         rot = rng.uniform(0, math.pi)
         yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
         a = (xx - gx0) * math.cos(rot) + (yy - gy0) * math.sin(rot)
