@@ -496,7 +496,7 @@ BACKENDS: dict[str, Backend] = {
 """Every backend by name (the benchmark measures each one alone)."""
 
 CHAIN: tuple[str, ...] = ("zxing", "zxing_half", "zxing_ink", "zxing_code_enlarged", "pyzbar", "zxing_code_upscaled",
-                          "zxing_smoothed", "zxing_normalised", "zxing_sharpened", "zxing_upscaled_threshold")
+                          "zxing_smoothed", "zxing_sharpened", "zxing_upscaled_threshold")
 """The stages of `decode`, in order (see the module docstring for the measurements behind it)."""
 
 FRAME_CHAIN: tuple[str, ...] = ("zxing", "zxing_code_upscaled", "zxing_code_enlarged", "zxing_sharpened", "zxing_smoothed")

@@ -50,11 +50,26 @@ def test_a_code_at_1_5_pixels_a_module_is_read_from_its_enlarged_crop() -> None:
     assert [c.text for c in dec.decode_frame(image)] == [text]
 
 
+@pytest.mark.slow
+def test_a_screen_photo_is_read_by_the_frame_chain_once_its_pixel_grid_is_smoothed_away() -> None:
+    """GIVEN the benchmark's photo of a version-20 code on a screen (4 screen pixels a module, RGB stripes,
+    moiré), 788×591
+    WHEN main's frame chain and the zxing_smoothed stage read it
+    THEN main's frame chain finds nothing, the stage (σ 1.2 px Gaussian first) reads the exact text, and so
+    does decode_frame()."""
+    job = P.Job("screen", "segno", 20, "L", 19)
+    image, (text,) = P.make(job, 2)
+    assert image.size == (788, 591)
+    assert dec.run_chain(image, P.MAIN_FRAME_CHAIN) == []
+    assert [f.text for f in dec.zxing_smoothed(gray(image))] == [text]
+    assert [c.text for c in dec.decode_frame(image)] == [text]
+
+
 def test_inverted_and_mirrored_codes_need_no_stage_of_their_own() -> None:
     """GIVEN a code shown in dark mode (light modules on black) and seen through a selfie camera (mirrored)
     WHEN zxing-cpp alone reads it
     THEN the exact text comes back: zxing-cpp tries both itself, so the chain has no inversion or mirror stage."""
-    source, text, ppm = P.segno_source(7, "Q", random.Random(3))
+    source, text, _ = P.segno_source(7, "Q", random.Random(3))
     image = np.ascontiguousarray(255 - source[:, ::-1]).astype(np.uint8)
     assert [f.text for f in dec.zxing_local(image)] == [text]
     assert "inverted" not in " ".join(dec.CHAIN) and "mirror" not in " ".join(dec.CHAIN)
