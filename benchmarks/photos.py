@@ -27,12 +27,14 @@ JPEG. Pixels per module vary (2.5–7, 1.5–2.0 for `small`; a code that would 
 condition to look at: every one of them is meant to be readable by a person (zoomed in if small).
 
 For each image it runs one bare zxing-cpp call, every backend of `paperlink.decode.BACKENDS` alone,
-main's chain (`MAIN_CHAIN`, the order before issue 14) and today's `decode()` and `decode_frame()`, and
+main's chains (`MAIN_CHAIN`, `MAIN_FRAME_CHAIN`: before issue 14), today's `decode()` and `decode_frame()`
+and `decode()` without pyzbar (as on Windows), and
 prints per condition the read rate (the exact text: segno's data, or the sheet's printed text that also
 verifies), wrong texts (any other text; must be 0) and timings, then what each stage reads of what
 zxing misses, and the targets of issue 14.
 
-    .venv/bin/python benchmarks/photos.py [--quick] [--workers N] [--png DIR] [--only CONDITION]
+    .venv/bin/python benchmarks/photos.py [--quick] [--workers N] [--png DIR] [--dump DIR] [--only CONDITION]
+                                          [--no-backends]
 """
 
 from __future__ import annotations
