@@ -135,10 +135,15 @@ class Table:
 
 
 def _dark(gray: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
-    """Dark pixels: below the midpoint between the page's paper white and its darkest ink."""
-    white = float(np.percentile(gray, 90))
+    """Ink: pixels clearly darker than their surroundings (a grid line of a 150-dpi scan is only mid gray; a dark
+    desk around a photographed page is dark but not darker than its surroundings, so it is not ink)."""
+    from PIL import Image, ImageFilter
+
+    white = float(np.percentile(gray, 95))
     black = float(np.percentile(gray, 1))
-    return gray < (white + black) / 2  # type: ignore[no-any-return]
+    radius = max(4, gray.shape[1] // 250)
+    local = np.asarray(Image.fromarray(gray).filter(ImageFilter.BoxBlur(radius)), dtype=np.float32)
+    return gray < local - max(12.0, 0.15 * (white - black))  # type: ignore[no-any-return]
 
 
 def _skew_angle(dark: np.ndarray) -> float:  # type: ignore[type-arg]
@@ -146,14 +151,20 @@ def _skew_angle(dark: np.ndarray) -> float:  # type: ignore[type-arg]
     from PIL import Image
 
     small = Image.fromarray((dark * 255).astype(np.uint8))
-    small = small.resize((max(1, small.width // 4), max(1, small.height // 4)), Image.Resampling.BOX)
+    def best_angle(image: Image.Image, angles: Iterator[float]) -> float:
+        def sharpness(angle: float) -> float:
+            rows = np.asarray(image.rotate(angle, Image.Resampling.BILINEAR), dtype=np.float32).sum(axis=1)
+            return float(np.square(rows).sum())
 
-    def sharpness(angle: float) -> float:
-        rows = np.asarray(small.rotate(angle, Image.Resampling.BILINEAR), dtype=np.float32).sum(axis=1)
-        return float(np.square(np.diff(rows)).sum())
+        return max(angles, key=sharpness)
 
-    best = max((a / 4 for a in range(-12, 13)), key=sharpness)
-    return max((best + a / 20 for a in range(-5, 6)), key=sharpness)
+    def scaled(width: int) -> Image.Image:
+        factor = max(1, small.width // width)
+        return small.resize((max(1, small.width // factor), max(1, small.height // factor)), Image.Resampling.BOX)
+
+    coarse = best_angle(scaled(640), (a / 4 for a in range(-12, 13)))
+    angle = best_angle(scaled(640), (coarse + a / 20 for a in range(-5, 6)))
+    return best_angle(scaled(1300), (angle + a / 100 for a in range(-5, 6)))
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:  # type: ignore[type-arg]
@@ -179,31 +190,43 @@ def _longest_run(row: np.ndarray, gap: int) -> tuple[int, int]:  # type: ignore[
 
 
 def find_table(dark: np.ndarray) -> Table | None:  # type: ignore[type-arg]
-    """The item table on a deskewed page mask: the run of full-width ruled lines joined by its left border."""
+    """The item table on a deskewed page mask: the run of long ruled lines joined by its left border."""
     height, width = dark.shape
-    counts = dark.sum(axis=1)
-    candidates = np.flatnonzero(counts >= 0.45 * width)
+    thick = max(1, height // 1200)  # a line a pixel or two off level still counts as one row of ink
+    band = dark.copy()
+    for shift in range(1, thick + 1):
+        band[shift:] |= dark[:-shift]
+        band[:-shift] |= dark[shift:]
+    counts = band.sum(axis=1)
+    spans = {int(y): _longest_run(band[y], max(2, width // 140)) for y in np.flatnonzero(counts >= 0.2 * width)}
+    if not spans:
+        return None
+    longest = max(b - a for a, b in spans.values())
     found: list[tuple[int, int, int]] = []  # (y, left, right) of each horizontal line (clustered)
-    for y in candidates:
-        left, right = _longest_run(dark[y], max(2, width // 400))
-        if right - left < 0.55 * width:
+    for y, (left, right) in spans.items():
+        if right - left < 0.8 * longest:
             continue
-        if found and y - found[-1][0] <= max(2, height // 700):
+        if found and y - found[-1][0] <= 2 * thick + max(2, height // 700):
             continue  # the same line, a pixel lower
-        found.append((int(y), left, right))
+        found.append((y, left, right))
+    return _table(dark, found, thick)
+
+
+def _table(dark: np.ndarray, found: list[tuple[int, int, int]], thick: int) -> Table | None:  # type: ignore[type-arg]
     if len(found) < 3:
         return None
+    width = dark.shape[1]
     rows = len(ordered_fields()) + 1
     # the table: consecutive lines of (nearly) equal extent joined by a dark left border
     best: list[tuple[int, int, int]] = []
     group: list[tuple[int, int, int]] = [found[0]]
+    tolerance = max(4, width // 150)
+    x = int(np.median([line[1] for line in found]))  # most lines are found whole: their usual left end
     for line in found[1:]:
         prev = group[-1]
-        tolerance = max(4, width // 150)
-        same = abs(line[1] - prev[1]) <= tolerance and abs(line[2] - prev[2]) <= tolerance
-        x0 = max(0, prev[1] - tolerance // 2)
-        border = dark[prev[0] + 2:line[0] - 1, x0:prev[1] + tolerance].any(axis=1).mean() if line[0] - prev[0] > 3 else 1
-        if same and border >= 0.9:
+        gap = dark[prev[0] + 2 * thick + 1:line[0] - 2 * thick, max(0, x - tolerance):x + tolerance]
+        border = gap.any(axis=1).mean() if gap.shape[0] > 0 else 1.0
+        if border >= 0.9:
             group.append(line)
         else:
             if len(group) > len(best):
@@ -211,11 +234,20 @@ def find_table(dark: np.ndarray) -> Table | None:  # type: ignore[type-arg]
             group = [line]
     if len(group) > len(best):
         best = group
+    while len(best) > rows + 1 and len(best) >= 3:  # a rule just above or below the table, joined by a stray mark
+        gaps = np.diff([line[0] for line in best])
+        median = float(np.median(gaps))
+        if gaps[0] < 0.6 * median:
+            best = best[1:]
+        elif gaps[-1] < 0.6 * median:
+            best = best[:-1]
+        else:
+            break
     if len(best) != rows + 1:
         return None
-    left = int(np.median([line[1] for line in best]))
+    left = int(np.median(sorted(line[1] for line in best)[:len(best) // 2 + 1]))
     right = int(np.median([line[2] for line in best]))
-    return Table(left, right, tuple(line[0] for line in best))
+    return Table(left, right, tuple(line[0] + thick // 2 for line in best))
 
 
 # -- reading the cells -----------------------------------------------------------------------------
