@@ -334,7 +334,7 @@ def scan(ctx: Context, paths: tuple[Path, ...], as_json: bool, raw: bool, typed:
     trusted = KeyStore(ctx.home).trusted()
     if not paths and not typed:
         raise click.UsageError("name the files to scan, or use --typed")
-    items = _typed_items(trusted) if typed else scan_paths(paths, trusted)
+    items = _typed_items(trusted) if typed else scan_paths(paths, trusted, printed=not raw)
     if not typed and not (as_json or raw) and len(paths) > 1:
         items = _with_progress(items, len(paths))
     unread = bad_input = 0
@@ -869,6 +869,13 @@ def _describe(item: ScanItem) -> str:
     if item.manifest is not None:
         state = "verified" if item.verified else f"NOT VERIFIED ({item.error})"
         return f"{where}: manifest of {item.manifest.batch_id} ({len(item.manifest.entries)} notices) {state}"
+    if item.printed is not None and item.printed.table_found:
+        seq = f" {item.printed.seq}/{item.printed.total}" if item.printed.seq is not None else ""
+        notice = f" {item.printed.notice_id}" if item.printed.notice_id else ""
+        return (f"{where}: {item.error}; printed text:{seq}{notice} {len(item.printed.items)} item(s) proven by their "
+                f"check characters, {len(item.printed.unproven)} to type")
+    if item.printed_problem is not None:
+        return f"{where}: {item.error} (printed text not read: {item.printed_problem.message('en')})"
     return f"{where}: {item.error}"
 
 

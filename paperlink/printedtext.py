@@ -16,6 +16,7 @@ Tesseract is optional at run time (it is not installed on Windows): `ocr_availab
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
@@ -310,7 +311,7 @@ def _ocr_value(key: str, cell: Image.Image) -> list[Callable[[], str]]:
         lang, whitelist = "eng", ROMAN
     else:
         lang, whitelist = "eng", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
-    return [lambda psm=psm: _ENGINE.text(cell, lang, psm, whitelist) for psm in modes]
+    return [functools.partial(_ENGINE.text, cell, lang, psm, whitelist) for psm in modes]
 
 
 def read_check(cell: Image.Image) -> str:
