@@ -49,6 +49,7 @@ TARGET_PX_PER_MM = 12.0
 """Cells are scaled to about 300 dpi before OCR (Tesseract reads 10-point text best at that size)."""
 
 MAX_CANDIDATES = 4
+MAX_CHECKS = 2
 """At most this many readings of one item are checked against its check characters: each wrong reading has a
 1-in-1024 chance of matching two check characters, so the candidates are few and the first is the plain OCR."""
 
@@ -294,7 +295,9 @@ class CellReading:
     values: list[str] = field(default_factory=list)
     check: str = ""
     more: Sequence[Callable[[], str]] = ()
-    """Further readings (other page segmentation modes), made only while no candidate has matched."""
+    """Further readings of the value (other page segmentation modes), made only while no candidate has matched."""
+    more_checks: Sequence[Callable[[], str]] = ()
+    """Further readings of the check characters (another mode, another scale), likewise; at most MAX_CHECKS in all."""
 
 
 def _ocr_value(key: str, cell: Image.Image) -> list[Callable[[], str]]:
@@ -314,9 +317,14 @@ def _ocr_value(key: str, cell: Image.Image) -> list[Callable[[], str]]:
     return [functools.partial(_ENGINE.text, cell, lang, psm, whitelist) for psm in modes]
 
 
-def read_check(cell: Image.Image) -> str:
+def read_check(cell: Image.Image, lang: str = "jpn", psm: int = PSM_LINE, scale: float = 0.7) -> str:
     """The two check characters of a 検 cell (Crockford base32), or '' when the cell is empty."""
-    text = _ENGINE.text(cell, "eng", PSM_LINE, CROCKFORD)
+    from PIL import Image
+
+    if scale != 1.0:
+        cell = cell.resize((max(1, round(cell.width * scale)), max(1, round(cell.height * scale))),
+                           Image.Resampling.LANCZOS)
+    text = _ENGINE.text(cell, lang, psm, CROCKFORD)
     return re.sub(r"\s+", "", text).upper()
 
 
@@ -424,7 +432,9 @@ def _ocr_rows(gray: Image.Image, table: Table) -> Iterator[tuple[str, CellReadin
         check = read_check(check_cell)
         last = 2 if spec.key in BEFORE_KEYS else 3
         value_cell = _cell(gray, table, row, 1, last)
-        yield spec.key, CellReading([], check, _ocr_value(spec.key, value_cell))
+        yield spec.key, CellReading([], check, _ocr_value(spec.key, value_cell),
+                                    [functools.partial(read_check, check_cell, "eng", PSM_LINE, 1.0),
+                                     functools.partial(read_check, check_cell, "jpn", PSM_LINE, 1.0)])
 
 
 _SEQ = re.compile(r"(\d{1,4})\s*/\s*(\d{1,4})")
@@ -447,6 +457,33 @@ def _read_seq(gray: Image.Image, table: Table) -> tuple[int | None, int | None]:
     if not match or not 1 <= int(match[1]) <= int(match[2]):
         return None, None
     return int(match[1]), int(match[2])
+
+
+def _prove_reading(key: str, reading: CellReading) -> str | None:
+    """The proven value of one row: more readings of the value, then of the check characters, only while none
+    matches; the candidates are few (MAX_CANDIDATES values × MAX_CHECKS distinct check readings)."""
+    texts = list(reading.values)
+    checks = [reading.check]
+
+    def attempt() -> str | None:
+        values = candidates(key, texts)
+        found = {prove(key, values, check) for check in checks} - {None}
+        return found.pop() if len(found) == 1 else None
+
+    value = attempt() if texts else None
+    for more in reading.more:
+        if value is not None:
+            return value
+        texts.append(more())
+        value = attempt()
+    for more_check in reading.more_checks:
+        if value is not None or len(checks) >= MAX_CHECKS:
+            break
+        check = more_check()
+        if check and check not in checks and len(check) == 2:
+            checks.append(check)
+            value = attempt()
+    return value
 
 
 def read_printed(image: Image.Image, ocr_rows: OcrRows | None = None) -> PrintedReading:
@@ -475,13 +512,7 @@ def read_printed(image: Image.Image, ocr_rows: OcrRows | None = None) -> Printed
         for key, reading in (ocr_rows or _ocr_rows)(gray, table):
             if not reading.check:
                 continue
-            texts = list(reading.values)
-            value = prove(key, candidates(key, texts), reading.check) if texts else None
-            for attempt in reading.more:
-                if value is not None:
-                    break
-                texts.append(attempt())
-                value = prove(key, candidates(key, texts), reading.check)
+            value = _prove_reading(key, reading)
             if value is None:
                 unproven.append(key)
             else:
