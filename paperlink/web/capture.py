@@ -120,7 +120,7 @@ def _printed_outcome(item: ScanItem) -> Outcome:
     notice = f"通知番号 {item.printed.notice_id}、" if item.printed.notice_id else ""
     message = (f"QR コードを読めませんでした。{notice}印字から {count} 項目を読み取りました（検字一致）。"
                + (f"残り {rest} 項目と" if rest else "") + "チェックコードを手入力してください。")
-    return Outcome(item.source, item.page, PRINTED_LABEL, message, False, url_for("entry.printed", token=token),
+    return Outcome(item.source, item.page, PRINTED_LABEL, message, False, url_for("entry.printed_sheet", token=token),
                    manual=True)
 
 

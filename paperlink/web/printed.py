@@ -1,7 +1,7 @@
 """Readings of printed text kept between the upload of a sheet whose code could not be read and its first entry.
 
 A reading (`printedtext.PrintedReading`: only items proven by their check characters) is kept as an owner-only
-JSON file `<home>/printed/<token>.json`; the result line of the upload links to `entry.printed` with the token.
+JSON file `<home>/printed/<token>.json`; the result line of the upload links to `entry.printed_sheet` with the token.
 The entry form takes the proven items from this file – never from what the browser posts – and the file is
 removed once the first entry is stored.
 """
