@@ -158,7 +158,8 @@ def _render(ledger: Ledger, row: NoticeRow, round_: int, needs_password: bool,
                            fields=fields, before_fields=before, values=shown, errors=errors or {},
                            lists=datalists(), listed_id=listed, needs_password=needs_password,
                            label_of=entry_item_label, date_hint=DATE_HINT, proven=proven or {},
-                           printed_token=token, printed_mark=PRINTED_MARK, skipped=len(skipped)), status
+                           printed_token=token, printed_mark=PRINTED_MARK, skipped=len(skipped),
+                           unproven=printed.unproven_for(token) if proven else set()), status
 
 
 def _form_value(key: str, value: str) -> str:

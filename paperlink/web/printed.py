@@ -64,6 +64,12 @@ def items_for(token: str | None, row_id: int) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in dict(data.get("items", {})).items()}
 
 
+def unproven_for(token: str | None) -> set[str]:
+    """The items of a reading whose printed check characters did not match what OCR read (the clerk types them)."""
+    data = load(token)
+    return {str(k) for k in data.get("unproven", [])} if data else set()
+
+
 def used(token: str) -> None:
     """Remove a reading once its first entry is stored."""
     if _TOKEN.match(token):
