@@ -5,7 +5,8 @@ benchmarks/decode.py does), rasterised at 300 dpi, the code destroyed three ways
 
 - ``cut``: cut out of the sheet (white, with a margin);
 - ``ink``: inked over (a black block over the code);
-- ``stamp``: a red 印 seal (a filled disc with the character, ink multiplied, scanned in gray) over 60 % of the code;
+- ``stamp``: a dark red 印 seal (a filled disc with the character, ink multiplied, scanned in gray) over 60 % of
+  the code;
 
 and each page then scanned at 300, 200 and 150 dpi (slightly crooked, a little blur and noise, JPEG) and shot
 as a 1920×1080 webcam frame of the whole page (tilted, blurred, uneven light, noise, JPEG). For each image it
@@ -69,7 +70,7 @@ def destroy(page: Image.Image, box: D.Box, how: str, rng: random.Random) -> Imag
     cx, cy = x + w * rng.uniform(0.4, 0.6), y + h * rng.uniform(0.4, 0.6)
     layer = Image.new("RGB", out.size, (255, 255, 255))
     seal = ImageDraw.Draw(layer)
-    red = (rng.randint(180, 215), rng.randint(20, 50), rng.randint(30, 60))
+    red = (rng.randint(95, 135), rng.randint(8, 25), rng.randint(12, 30))  # thick, dark vermilion seal ink
     seal.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=red)
     font = ImageFont.truetype(D.STAMP_FONT, round(radius * 1.1))
     seal.text((cx, cy), "印", fill=(255, 235, 235), font=font, anchor="mm")

@@ -338,11 +338,15 @@ def scan(ctx: Context, paths: tuple[Path, ...], as_json: bool, raw: bool, typed:
     if not typed and not (as_json or raw) and len(paths) > 1:
         items = _with_progress(items, len(paths))
     unread = bad_input = 0
+    no_ocr = False
     for item in items:
         if item.page == 0:
             bad_input += 1
         elif item.text is None:
             unread += 1
+        if item.printed_problem is not None and not no_ocr:
+            no_ocr = True
+            click.echo(f"note: {item.printed_problem.message('en')}", err=True)
         if raw:
             if item.text is not None:
                 click.echo(json.dumps({"source": item.source, "page": item.page, "text": item.text}))
@@ -874,8 +878,6 @@ def _describe(item: ScanItem) -> str:
         notice = f" {item.printed.notice_id}" if item.printed.notice_id else ""
         return (f"{where}: {item.error}; printed text:{seq}{notice} {len(item.printed.items)} item(s) proven by their "
                 f"check characters, {len(item.printed.unproven)} to type")
-    if item.printed_problem is not None:
-        return f"{where}: {item.error} (printed text not read: {item.printed_problem.message('en')})"
     return f"{where}: {item.error}"
 
 

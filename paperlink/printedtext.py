@@ -136,7 +136,7 @@ class Table:
         return round(self.left + sum(SHEET_COLUMNS[:index]) / mm * self.px_per_mm)
 
 
-def _dark(gray: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+def _dark(gray: np.ndarray, contrast: float = 0.15) -> np.ndarray:  # type: ignore[type-arg]
     """Ink: pixels clearly darker than their surroundings (a grid line of a 150-dpi scan is only mid gray; a dark
     desk around a photographed page is dark but not darker than its surroundings, so it is not ink)."""
     from PIL import Image, ImageFilter
@@ -145,7 +145,7 @@ def _dark(gray: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
     black = float(np.percentile(gray, 1))
     radius = max(4, gray.shape[1] // 250)
     local = np.asarray(Image.fromarray(gray).filter(ImageFilter.BoxBlur(radius)), dtype=np.float32)
-    return gray < local - max(12.0, 0.15 * (white - black))  # type: ignore[no-any-return]
+    return gray < local - max(10.0, contrast * (white - black))  # type: ignore[no-any-return]
 
 
 def _skew_angle(dark: np.ndarray) -> float:  # type: ignore[type-arg]
@@ -502,8 +502,7 @@ def read_printed(image: Image.Image, ocr_rows: OcrRows | None = None) -> Printed
     angle = _skew_angle(dark)
     if abs(angle) >= 0.05:
         gray = gray.rotate(angle, Image.Resampling.BICUBIC, fillcolor=255)
-        dark = _dark(np.asarray(gray))
-    table = find_table(dark)
+    table = find_table(_dark(np.asarray(gray), 0.08))  # faint grid lines (a photo, a shaded row) count too
     if table is None:
         return PrintedReading({}, table_found=False)
     items: dict[str, str] = {}

@@ -54,7 +54,8 @@ class ScanItem:
     printed: PrintedReading | None = None
     """On a page without a code, read with `printed=True`: the items its printed table proved (printedtext.py)."""
     printed_problem: PaperlinkError | None = None
-    """Why the printed text could not be read (Tesseract missing), when it was asked for."""
+    """Why the printed text could not be read (Tesseract missing), when it was asked for (the command line says
+    it once on standard error; the JSON stays as without OCR)."""
 
     @property
     def error(self) -> str | None:
@@ -79,14 +80,12 @@ class ScanItem:
             out["verified"] = False  # a code was read but is not a valid paperlink payload
         if self.error is not None:
             out["error"] = self.error
-        if self.printed is not None:
+        if self.printed is not None and self.printed.table_found:  # a notice sheet's item table was found
             out["printed"] = dict(self.printed.items)
             if self.printed.notice_id:
                 out["notice_id"] = self.printed.notice_id
             if self.printed.seq is not None:
                 out.update(seq=self.printed.seq, total=self.printed.total)
-        if self.printed_problem is not None:
-            out["printed_error"] = self.printed_problem.message("en")
         return out
 
 

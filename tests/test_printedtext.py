@@ -110,8 +110,9 @@ def test_without_tesseract_a_coded_error(monkeypatch: pytest.MonkeyPatch) -> Non
     assert caught.value.code == "ocr_unavailable" and "OCR" in caught.value.message_ja
     item = no_code_item("page.png", 1, Image.new("L", (100, 100), 255), printed=True)
     assert item.printed is None and item.printed_problem is not None
+    assert "not installed here" in item.printed_problem.message("en")
     out = item.to_json()
-    assert out["error"] and "not installed here" in str(out["printed_error"]) and "printed" not in out
+    assert out["error"] and "printed" not in out
 
 
 # -- real OCR ----------------------------------------------------------------------------------------------
@@ -237,3 +238,16 @@ def test_printed_items_are_only_for_the_first_entry(desk: Any) -> None:
     result = submit_entry(ledger, row, _typed(notice), None, suzuki, printed={k: record[k] for k in PROVEN})
     assert not result.stored and {e.field for e in result.errors} >= {"notice_id", "name"}
     assert store.notice(ledger, row).state is NoticeState.FIRST_ENTRY
+
+
+def test_scan_says_once_when_tesseract_is_missing(monkeypatch: pytest.MonkeyPatch, runner: Any, tmp_path: Path) -> None:
+    from PIL import Image
+
+    monkeypatch.setattr(printedtext, "_unavailable_reason", lambda: "not installed here")
+    blank = tmp_path / "blank.png"
+    Image.new("L", (400, 400), 255).save(blank)
+    result = runner("scan", str(blank), str(blank), "--json")
+    assert result.exit_code == 2
+    assert result.stderr.count("the printed text cannot be read here: not installed here") == 1
+    assert [json.loads(line) for line in result.stdout.splitlines()] == [
+        {"source": str(blank), "page": 1, "error": "no QR code could be read on this page"}] * 2

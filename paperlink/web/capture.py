@@ -89,7 +89,10 @@ def capture_scanned(ledger: Ledger, scanned: Iterable[tuple[ScanItem, bytes | No
             outcomes[index] = _printed_outcome(item)
             refused.append(item)
         elif item.sheet is None and item.manifest is None:
-            outcomes[index] = Outcome(item.source, item.page, unrecorded_label(item), scan_error_ja(item.problem), False,
+            message = scan_error_ja(item.problem)
+            if item.printed_problem is not None:  # Tesseract is not installed here: say why the text was not read
+                message += f"（{item.printed_problem.message_ja}）"
+            outcomes[index] = Outcome(item.source, item.page, unrecorded_label(item), message, False,
                                       url_for("entry.index") if item.text is None and item.page else None,
                                       manual=item.text is None and item.page > 0)
             refused.append(item)
