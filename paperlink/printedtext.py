@@ -55,10 +55,24 @@ MAX_CHECKS = 2
 
 
 class OcrUnavailable(PaperlinkError):
-    """Tesseract (tesserocr and its Japanese data) is not installed here."""
+    """Tesseract (tesserocr and its Japanese data) is not installed here; `missing` names what is missing."""
 
-    def __init__(self, detail: str) -> None:
-        super().__init__("ocr_unavailable", detail=detail)
+    def __init__(self, missing: str) -> None:
+        super().__init__("ocr_unavailable", detail=_Missing(missing))
+
+
+@dataclass(frozen=True)
+class _Missing:
+    """What is missing for OCR, worded per language (a Localised message parameter)."""
+
+    what: str
+
+    def message(self, lang: str = "en") -> str:
+        if self.what == "tesserocr":
+            return ("the tesserocr package is missing (not installed on Windows; on Debian ./dev setup installs it)"
+                    if lang == "en" else "tesserocr がありません。Windows では使えません")
+        return ("Tesseract's Japanese data jpn.traineddata is missing (Debian: tesseract-ocr-jpn, or set TESSDATA_PREFIX)"
+                if lang == "en" else "日本語の学習データ（tesseract-ocr-jpn）がありません")
 
 
 # -- the OCR engine -----------------------------------------------------------------------------------
@@ -79,9 +93,9 @@ def _unavailable_reason() -> str | None:
     try:
         import tesserocr  # noqa: F401
     except ImportError:
-        return "the tesserocr package is not installed (Debian: ./dev setup; not available on Windows)"
+        return "tesserocr"
     if tessdata_dir() is None:
-        return "Tesseract's Japanese data (jpn.traineddata) was not found (Debian: apt-get install tesseract-ocr-jpn)"
+        return "tesseract-ocr-jpn"
     return None
 
 

@@ -104,13 +104,13 @@ def test_doctored_ocr_with_one_wrong_character_is_not_accepted(cut_page: Any) ->
 def test_without_tesseract_a_coded_error(monkeypatch: pytest.MonkeyPatch) -> None:
     from PIL import Image
 
-    monkeypatch.setattr(printedtext, "_unavailable_reason", lambda: "not installed here")
+    monkeypatch.setattr(printedtext, "_unavailable_reason", lambda: "tesserocr")
     with pytest.raises(OcrUnavailable) as caught:
         read_printed(Image.new("L", (100, 100), 255))
-    assert caught.value.code == "ocr_unavailable" and "OCR" in caught.value.message_ja
+    assert caught.value.code == "ocr_unavailable" and "Tesseract" in caught.value.message_ja
     item = no_code_item("page.png", 1, Image.new("L", (100, 100), 255), printed=True)
     assert item.printed is None and item.printed_problem is not None
-    assert "not installed here" in item.printed_problem.message("en")
+    assert "tesserocr package is missing" in item.printed_problem.message("en")
     out = item.to_json()
     assert out["error"] and "printed" not in out
 
@@ -243,11 +243,11 @@ def test_printed_items_are_only_for_the_first_entry(desk: Any) -> None:
 def test_scan_says_once_when_tesseract_is_missing(monkeypatch: pytest.MonkeyPatch, runner: Any, tmp_path: Path) -> None:
     from PIL import Image
 
-    monkeypatch.setattr(printedtext, "_unavailable_reason", lambda: "not installed here")
+    monkeypatch.setattr(printedtext, "_unavailable_reason", lambda: "tesserocr")
     blank = tmp_path / "blank.png"
     Image.new("L", (400, 400), 255).save(blank)
     result = runner("scan", str(blank), str(blank), "--json")
     assert result.exit_code == 2
-    assert result.stderr.count("the printed text cannot be read here: not installed here") == 1
+    assert result.stderr.count("the printed text cannot be read here: the tesserocr package is missing") == 1
     assert [json.loads(line) for line in result.stdout.splitlines()] == [
         {"source": str(blank), "page": 1, "error": "no QR code could be read on this page"}] * 2
