@@ -3,7 +3,7 @@
 A reading (`printedtext.PrintedReading`: only items proven by their check characters) is kept as an owner-only
 JSON file `<home>/printed/<token>.json`; the result line of the upload links to `entry.printed_sheet` with the token.
 The entry form takes the proven items from this file – never from what the browser posts – and the file is
-removed once the first entry is stored.
+removed once the first entry is stored (or, unused, after a day).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,19 @@ def _folder() -> Path:
     return path
 
 
+KEEP_SECONDS = 24 * 3600
+"""A reading not used for a first entry within a day is removed (the next time a reading is kept)."""
+
+
 def keep(reading: PrintedReading, source: str, page: int) -> str:
-    """Keep a reading; its token."""
+    """Keep a reading (removing those older than KEEP_SECONDS); its token."""
+    now = time.time()
+    for old in _folder().glob("*.json"):
+        try:
+            if now - old.stat().st_mtime > KEEP_SECONDS:
+                old.unlink()
+        except OSError:
+            continue
     token = secrets.token_urlsafe(18)
     data = {"items": reading.items, "seq": reading.seq, "total": reading.total, "source": source, "page": page,
             "unproven": list(reading.unproven), "row": None}

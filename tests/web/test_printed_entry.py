@@ -16,8 +16,7 @@ from paperlink.ledger import EntryRound, NoticeState, store
 from paperlink.printedtext import PRINTED_MARK, ocr_available
 from tests.printedpages import cut_out_code, png, render_page
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not ocr_available(), reason="Tesseract (tesserocr + tesseract-ocr-jpn) is not installed")]
+needs_ocr = pytest.mark.skipif(not ocr_available(), reason="Tesseract (tesserocr + tesseract-ocr-jpn) is not installed")
 
 
 def _upload(client: Any, content: bytes, name: str) -> Any:
@@ -28,6 +27,8 @@ def _inputs(page: str) -> set[str]:
     return set(re.findall(r'data-testid="input-([a-z_.]+)"', page))
 
 
+@pytest.mark.slow
+@needs_ocr
 def test_cut_out_sheet_is_prefilled_and_the_second_entry_types_the_rest(client: Any, printed: Any, ledger: Any,
                                                                       home: Path) -> None:
     client.login("aoki")
@@ -73,3 +74,25 @@ def test_cut_out_sheet_is_prefilled_and_the_second_entry_types_the_rest(client: 
     assert store.notice(ledger, row).state is NoticeState.DONE
     actions = [e for e in ledger.audit_entries() if e.action in ("entry.first", "entry.done")]
     assert [sorted(e.detail["printed"]) for e in actions] == [sorted(proven)] * 2
+
+
+def test_a_reading_is_owner_only_and_an_unused_one_goes_after_a_day(app: Any, home: Path) -> None:
+    import os
+    import stat
+
+    from paperlink.printedtext import PrintedReading
+    from paperlink.web import printed
+
+    with app.test_request_context():
+        old = printed.keep(PrintedReading({"name": "ALI HASSAN"}), "a.png", 1)
+        path = home / "printed" / f"{old}.json"
+        if os.name == "posix" and not os.environ.get("PAPERLINK_WINDOWS_LOOKALIKE"):
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert printed.load(old) is not None and printed.items_for(old, 7) is None  # not tied to a notice yet
+        printed.bind(old, 7)
+        assert printed.items_for(old, 7) == {"name": "ALI HASSAN"} and printed.items_for(old, 8) is None
+        day_ago = path.stat().st_mtime - printed.KEEP_SECONDS - 60
+        os.utime(path, (day_ago, day_ago))
+        new = printed.keep(PrintedReading({"name": "WANG WEI"}), "b.png", 1)
+        assert printed.load(old) is None and printed.load(new) is not None
+        assert printed.load("../../etc/passwd") is None
