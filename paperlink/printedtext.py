@@ -473,6 +473,15 @@ def _read_seq(gray: Image.Image, table: Table) -> tuple[int | None, int | None]:
     return int(match[1]), int(match[2])
 
 
+def _is_item_table(gray: Image.Image, table: Table) -> bool:
+    """Whether the header of the table found reads 項目 … 検 (a cover's list of notices, or any other ruled table
+    with as many rows, is not a notice sheet's item table)."""
+    with _ENGINE.lock:
+        last = _ENGINE.text(_cell(gray, table, 0, 3, 4), "jpn", PSM_WORD)
+        first = _ENGINE.text(_cell(gray, table, 0, 0, 1), "jpn", PSM_WORD) if "検" not in last else ""
+    return "検" in last or "項" in first or "目" in first
+
+
 def _prove_reading(key: str, reading: CellReading) -> str | None:
     """The proven value of one row: more readings of the value, then of the check characters, only while none
     matches; the candidates are few (MAX_CANDIDATES values × MAX_CHECKS distinct check readings)."""
@@ -517,7 +526,7 @@ def read_printed(image: Image.Image, ocr_rows: OcrRows | None = None) -> Printed
     if abs(angle) >= 0.05:
         gray = gray.rotate(angle, Image.Resampling.BICUBIC, fillcolor=255)
     table = find_table(_dark(np.asarray(gray), 0.08))  # faint grid lines (a photo, a shaded row) count too
-    if table is None:
+    if table is None or (ocr_rows is None and not _is_item_table(gray, table)):
         return PrintedReading({}, table_found=False)
     items: dict[str, str] = {}
     unproven: list[str] = []
