@@ -496,13 +496,19 @@ def _read_seq(gray: Image.Image, table: Table) -> tuple[int | None, int | None]:
     return None, None
 
 
-def _is_item_table(gray: Image.Image, table: Table) -> bool:
-    """Whether the header of the table found reads 項目 … 検 (a cover's list of notices, or any other ruled table
-    with as many rows, is not a notice sheet's item table)."""
-    with _ENGINE.lock:
-        last = _ENGINE.text(_cell(gray, table, 0, 3, 4), "jpn", PSM_WORD)
-        first = _ENGINE.text(_cell(gray, table, 0, 0, 1), "jpn", PSM_WORD) if "検" not in last else ""
-    return "検" in last or "項" in first or "目" in first
+def _is_item_table(dark: np.ndarray, table: Table) -> bool:  # type: ignore[type-arg]
+    """Whether the table found has the item table's columns: in its header row, vertical rules where 内容, 変更前 and
+    検 begin (37, 104 and 168 mm from its left edge). A cover's list of notices (or any other ruled table with as
+    many rows) has its rules elsewhere."""
+    top, bottom = table.lines[0], table.lines[1]
+    inner = dark[top + 3:bottom - 2] if bottom - top > 6 else dark[top:bottom]
+    tolerance = max(2, round(0.6 * table.px_per_mm))
+    for index in (1, 2, 3):
+        x = table.column_x(index)
+        rule = inner[:, max(0, x - tolerance):x + tolerance + 1].any(axis=1)
+        if rule.size == 0 or rule.mean() < 0.8:
+            return False
+    return True
 
 
 def _prove_reading(key: str, reading: CellReading) -> str | None:
@@ -548,8 +554,9 @@ def read_printed(image: Image.Image, ocr_rows: OcrRows | None = None) -> Printed
     angle = _skew_angle(dark)
     if abs(angle) >= 0.05:
         gray = gray.rotate(angle, Image.Resampling.BICUBIC, fillcolor=255)
-    table = find_table(_dark(np.asarray(gray), 0.08))  # faint grid lines (a photo, a shaded row) count too
-    if table is None or (ocr_rows is None and not _is_item_table(gray, table)):
+    lines = _dark(np.asarray(gray), 0.08)  # faint grid lines (a photo, a shaded row) count too
+    table = find_table(lines)
+    if table is None or not _is_item_table(lines, table):
         return PrintedReading({}, table_found=False)
     items: dict[str, str] = {}
     unproven: list[str] = []
