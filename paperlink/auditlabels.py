@@ -85,7 +85,7 @@ DETAIL_LABELS: dict[str, str] = {
     "audit_entries": "監査記録の件数", "sha256": "SHA-256", "code": "結果", "batches": "バッチ数",
     "codes": "結果", "setting": "設定", "again": "再ダウンロード",
     "held": "保留", "anchored_before": "復元前に目印のあった件数", "state": "状態", "archive": "退避先",
-    "note": "メモ", "statuses": "状態ごとの件数",
+    "note": "メモ", "statuses": "状態ごとの件数", "printed": "印字から読取（検字一致）の項目",
     "tables": "表の数", "rows": "行数", "head": "監査ログの末尾ハッシュ",
 }
 """Every detail key, in Japanese."""
@@ -140,7 +140,7 @@ def value_text(key: str, value: Any, detail: dict[str, Any]) -> str:
         return VIA_LABELS.get(str(value), str(value))
     if key == "format":
         return FORMAT_LABELS.get(str(value), str(value))
-    if key in ("items", "settled"):
+    if key in ("items", "settled", "printed"):
         return "、".join(_item_label(str(i)) for i in value)
     if key == "code":
         return _message_ja(str(value), {"batch": detail.get("batch_id", "…"), **detail})

@@ -338,15 +338,19 @@ def scan(ctx: Context, paths: tuple[Path, ...], as_json: bool, raw: bool, typed:
     trusted = KeyStore(ctx.home).trusted()
     if not paths and not typed:
         raise click.UsageError("name the files to scan, or use --typed")
-    items = _typed_items(trusted) if typed else scan_paths(paths, trusted)
+    items = _typed_items(trusted) if typed else scan_paths(paths, trusted, printed=not raw)
     if not typed and not (as_json or raw) and len(paths) > 1:
         items = _with_progress(items, len(paths))
     unread = bad_input = 0
+    no_ocr = False
     for item in items:
         if item.page == 0:
             bad_input += 1
         elif item.text is None:
             unread += 1
+        if item.printed_problem is not None and not no_ocr:
+            no_ocr = True
+            click.echo(f"note: {item.printed_problem.message('en')}", err=True)
         if raw:
             if item.text is not None:
                 click.echo(json.dumps({"source": item.source, "page": item.page, "text": item.text}))
@@ -921,6 +925,11 @@ def _describe(item: ScanItem) -> str:
     if item.manifest is not None:
         state = "verified" if item.verified else f"NOT VERIFIED ({item.error})"
         return f"{where}: manifest of {item.manifest.batch_id} ({len(item.manifest.entries)} notices) {state}"
+    if item.printed is not None and item.printed.table_found:
+        seq = f" {item.printed.seq}/{item.printed.total}" if item.printed.seq is not None else ""
+        notice = f" {item.printed.notice_id}" if item.printed.notice_id else ""
+        return (f"{where}: {item.error}; printed text:{seq}{notice} {len(item.printed.items)} item(s) proven by their "
+                f"check characters, {len(item.printed.unproven)} to type")
     return f"{where}: {item.error}"
 
 

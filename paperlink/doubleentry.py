@@ -15,10 +15,18 @@
    and checked against the check code and the manifest again, and is done. The verification and the audit
    log name every clerk who keyed a winning value.
 Each step is one transaction with its audit entry.
+
+A sheet whose code cannot be read may have items proven from its printed text (`printedtext.py`: each item's
+OCR value matched its printed check characters). Those items are given to the first entry as `printed`: they
+count as keyed once by the sheet, the first entry keeps them as read (the clerk types the rest and must type
+the sheet's check code), and they are stored with the entry's `printed` list. The second entry covers only the
+typed items – the proven ones are taken from the first entry – and the assembled record must match the
+typed check code (and the manifest, where there is one) before the notice is done.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,14 +90,40 @@ def _validate(row: NoticeRow, raw: dict[str, Any], check_code: str | None,
     return notice, _checks(row, notice, check_code, manifest)
 
 
-def submit_entry(ledger: Ledger, pk: int, raw: dict[str, Any], check_code: str | None, clerk: User) -> EntryResult:
-    """A first or second entry of a notice typed from paper (see the module docstring)."""
+def printed_items(ledger: Ledger, pk: int) -> dict[str, Any]:
+    """The items of a notice's first entry that were proven from the printed text, with their values ({} if none)."""
+    first = store.latest_entry(ledger, pk, EntryRound.FIRST)
+    if first is None or not first.printed:
+        return {}
+    values = first.values()
+    return {key: values[key] for key in first.printed if key in values}
+
+
+def _with_printed(raw: dict[str, Any], printed: Mapping[str, Any]) -> dict[str, Any]:
+    """The raw record with the proven items' values put in (whatever the form said for them)."""
+    merged = dict(raw)
+    merged.update({key: value for key, value in printed.items() if key in FIELD_BY_KEY})
+    return merged
+
+
+def submit_entry(ledger: Ledger, pk: int, raw: dict[str, Any], check_code: str | None, clerk: User,
+                 printed: Mapping[str, str] | None = None) -> EntryResult:
+    """A first or second entry of a notice typed from paper (see the module docstring).
+
+    `printed` (first entry only): items proven from the sheet's printed text, as canonical values.
+    """
     if not clerk.can("entry"):
         raise WorkflowError("workflow_entry_role")
     row = get_notice(ledger, pk)
     if row.state not in ENTRY_STATES:
         raise WorkflowError("workflow_not_enterable", notice_id=row.notice_id or f"#{pk}", state=row.state)
+    # the second entry: the items the sheet proved are not typed again, they are taken from the first
+    proven = dict(printed or {}) if row.state is NoticeState.MISSING else printed_items(ledger, pk)
+    if proven:
+        raw = _with_printed(raw, proven)
     notice, errors = _validate(row, raw, check_code)
+    if proven and row.state is NoticeState.MISSING and not (check_code or "").strip():
+        errors.append(field_error("check_code", "entry_printed_check_code"))
     errors += _municipality_checks(ledger, notice)
     if errors or notice is None:
         return EntryResult(row.state, errors=tuple(errors), stored=False)
@@ -98,20 +132,22 @@ def submit_entry(ledger: Ledger, pk: int, raw: dict[str, Any], check_code: str |
         if row.state not in ENTRY_STATES:
             raise WorkflowError("workflow_not_enterable", notice_id=row.notice_id or f"#{pk}", state=row.state)
         if row.state is NoticeState.MISSING:
-            _store(ledger, pk, EntryRound.FIRST, notice, check_code, clerk)
+            _store(ledger, pk, EntryRound.FIRST, notice, check_code, clerk, tuple(sorted(proven)))
             failpoint("entry.first-in-transaction")
             # the typed notice id is not written onto the notice: the second clerk must not see it
             store.move_notice(ledger, pk, NoticeState.FIRST_ENTRY)
             # nor into the audit log, which 審査/管理 clerks read before the second entry: the id the cover listed
-            # (if any) is named, never the one typed
-            ledger.audit(clerk.login, "entry.first", row.batch_id, seq=row.seq, notice_id=row.notice_id)
+            # (if any) is named, never the one typed; which items the printed text proved is named (not their values)
+            ledger.audit(clerk.login, "entry.first", row.batch_id, seq=row.seq, notice_id=row.notice_id,
+                         printed=sorted(proven) or None)
             return EntryResult(NoticeState.FIRST_ENTRY, notice=notice)
         first = _entry(ledger, pk, EntryRound.FIRST)
         if first.clerk == clerk.login and ledger.setting(SAME_CLERK_SETTING, "0") != "1":
             raise WorkflowError("workflow_second_clerk")
         differences = _differences(first.values(), notice.record())
         if not differences:
-            agreed = _checks(row, notice, None, manifest=True)
+            # a record partly proven by the printed text is settled only if it matches the sheet's check code
+            agreed = _checks(row, notice, first.check_code if first.printed else None, manifest=True)
             if agreed:  # both clerks typed the same, but not what was printed: nothing stored, look again
                 return EntryResult(NoticeState.FIRST_ENTRY, errors=tuple(agreed), stored=False)
         _store(ledger, pk, EntryRound.SECOND, notice, check_code, clerk)
@@ -271,9 +307,10 @@ def _settled(ledger: Ledger, pk: int) -> dict[str, Any]:
     return settled
 
 
-def _store(ledger: Ledger, pk: int, round_: EntryRound, notice: Notice, check_code: str | None, clerk: User) -> None:
+def _store(ledger: Ledger, pk: int, round_: EntryRound, notice: Notice, check_code: str | None, clerk: User,
+           printed: tuple[str, ...] = ()) -> None:
     store.add_entry(ledger, pk, round_, notice.canonical_json(), clerk.login,
-                    normalise_check_code(check_code) if check_code else None)
+                    normalise_check_code(check_code) if check_code else None, printed)
 
 
 SAME_CLERK_REASON = "同じ職員が再認証のうえ入力（一人体制の設定）"
@@ -286,7 +323,7 @@ def _finish(ledger: Ledger, row: NoticeRow, notice: Notice, entered_by: list[str
     store.add_verification(ledger, row.id, VerificationMethod.DOUBLE_ENTRY, clerk.login,
                            entered_by=", ".join(entered_by), reason=SAME_CLERK_REASON if same else None)
     ledger.audit(clerk.login, "entry.done", row.batch_id, seq=row.seq, notice_id=notice.notice_id,
-                 entered_by=entered_by, same_clerk=same)
+                 entered_by=entered_by, same_clerk=same, printed=sorted(printed_items(ledger, row.id)) or None)
 
 
 def manual_batch_id(day: str) -> str:

@@ -30,6 +30,8 @@ from paperlink.payload import (
 if TYPE_CHECKING:
     from PIL import Image
 
+    from paperlink.printedtext import PrintedReading
+
 
 class NoCodeFound(PaperlinkError):
     """A page was read, but no QR code could be found on it."""
@@ -49,6 +51,11 @@ class ScanItem:
     verified: bool = False
     problem: PaperlinkError | None = None
     text: str | None = None
+    printed: PrintedReading | None = None
+    """On a page without a code, read with `printed=True`: the items its printed table proved (printedtext.py)."""
+    printed_problem: PaperlinkError | None = None
+    """Why the printed text could not be read (Tesseract missing), when it was asked for (the command line says
+    it once on standard error; the JSON stays as without OCR)."""
 
     @property
     def error(self) -> str | None:
@@ -73,6 +80,12 @@ class ScanItem:
             out["verified"] = False  # a code was read but is not a valid paperlink payload
         if self.error is not None:
             out["error"] = self.error
+        if self.printed is not None and self.printed.table_found:  # a notice sheet's item table was found
+            out["printed"] = dict(self.printed.items)
+            if self.printed.notice_id:
+                out["notice_id"] = self.printed.notice_id
+            if self.printed.seq is not None:
+                out.update(seq=self.printed.seq, total=self.printed.total)
         return out
 
 
@@ -100,18 +113,31 @@ def interpret(text: str, source: str, page: int, trusted: Mapping[bytes, Ed25519
 
 
 def scan_pages(paths: Iterable[str | os.PathLike[str]], trusted: Mapping[bytes, Ed25519PublicKey],
-               dpi: int | None = None) -> Iterator[tuple[ScanItem, Image.Image | None]]:
+               dpi: int | None = None, printed: bool = False) -> Iterator[tuple[ScanItem, Image.Image | None]]:
     """Every code on every page of every file, each with the image of its page (None where no page was read).
 
     A page without a code, or an unreadable file, is an item with its problem. `dpi` forces the PDF
-    rendering resolution (None: chosen per page, see pages.py).
+    rendering resolution (None: chosen per page, see pages.py). `printed`: a page without a code is also
+    read for its printed item table (`printedtext.read_printed`; the item's `printed`).
     """
     for path in paths:
-        yield from _scan(pages_of(path, dpi), str(path), trusted)
+        yield from _scan(pages_of(path, dpi), str(path), trusted, printed)
 
 
-def _scan(pages: Iterator[Page], source: str,
-          trusted: Mapping[bytes, Ed25519PublicKey]) -> Iterator[tuple[ScanItem, Image.Image | None]]:
+def no_code_item(source: str, number: int, image: Image.Image, printed: bool) -> ScanItem:
+    """The item of a page where no code was read; with `printed`, what its printed table proved."""
+    if not printed:
+        return ScanItem(source, number, problem=NoCodeFound())
+    from paperlink.printedtext import read_printed
+
+    try:
+        return ScanItem(source, number, problem=NoCodeFound(), printed=read_printed(image))
+    except PaperlinkError as exc:  # Tesseract is not installed here: the page is reported as before, and why
+        return ScanItem(source, number, problem=NoCodeFound(), printed_problem=exc)
+
+
+def _scan(pages: Iterator[Page], source: str, trusted: Mapping[bytes, Ed25519PublicKey],
+          printed: bool = False) -> Iterator[tuple[ScanItem, Image.Image | None]]:
     try:
         for page in pages:
             if page.image is None:
@@ -119,7 +145,7 @@ def _scan(pages: Iterator[Page], source: str,
                 continue
             codes = decode(page.image, page.number)
             if not codes:
-                yield ScanItem(source, page.number, problem=NoCodeFound()), page.image
+                yield no_code_item(source, page.number, page.image, printed), page.image
             for code in codes:
                 yield interpret(code.text, source, page.number, trusted), page.image
     except ScanInputError as exc:
@@ -133,7 +159,7 @@ def scan_data(data: bytes, source: str, trusted: Mapping[bytes, Ed25519PublicKey
 
 
 def scan_paths(paths: Iterable[str | os.PathLike[str]], trusted: Mapping[bytes, Ed25519PublicKey],
-               dpi: int | None = None) -> Iterator[ScanItem]:
+               dpi: int | None = None, printed: bool = False) -> Iterator[ScanItem]:
     """Every code on every page of every file (see `scan_pages`), without the page images."""
-    for item, _image in scan_pages(paths, trusted, dpi):
+    for item, _image in scan_pages(paths, trusted, dpi, printed):
         yield item

@@ -54,7 +54,7 @@ def ledger(home: Path):
 def test_ledger_schema_is_versioned_and_reopens(home: Path) -> None:
     path = home / "l.sqlite3"
     with Ledger(path) as first:
-        assert first.schema_version == len(MIGRATIONS) == 7
+        assert first.schema_version == len(MIGRATIONS) == 8
         assert first.query("PRAGMA journal_mode")[0][0] == "wal"
         assert first.query("PRAGMA foreign_keys")[0][0] == 1
     with Ledger(path) as again:

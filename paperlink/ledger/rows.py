@@ -119,6 +119,8 @@ class EntryRow:
     check_code: str | None
     clerk: str
     entered_at: str
+    printed: tuple[str, ...] = ()
+    """Items of a first entry proven from the sheet's printed text (not typed: the second entry skips them)."""
 
     def values(self) -> dict[str, Any]:
         """The typed canonical record (rounds 1 and 2) or the re-keyed items (rounds 3 and 4)."""
@@ -128,8 +130,9 @@ class EntryRow:
     @classmethod
     def of(cls, r: Row) -> EntryRow:
         """The row as read from `entries`."""
+        printed = r["printed"]
         return cls(int(r["id"]), int(r["notice_row"]), EntryRound(r["round"]), r["record_json"], r["check_code"],
-                   r["clerk"], r["entered_at"])
+                   r["clerk"], r["entered_at"], tuple(json.loads(printed)) if printed else ())
 
 
 @dataclass(frozen=True)

@@ -353,6 +353,11 @@ MIGRATIONS: tuple[str, ...] = (
         clerk TEXT NOT NULL
     );
     """,
+    # 8: items of a first entry that were proven from the sheet's printed text (their check characters matched),
+    #    as a JSON list of item keys; NULL for an entry typed in full (issue 14)
+    """
+    ALTER TABLE entries ADD COLUMN printed TEXT;
+    """,
 )
 """The migrations, in order, as literal SQL: a migration once released never changes (a new one is added).
 `PRAGMA user_version` records how many a ledger has applied."""

@@ -9,7 +9,7 @@ which refuse every move `schema.TRANSITIONS` does not allow with `IllegalTransit
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from paperlink.ledger.connection import IllegalTransition, Ledger, NoticeNotFound, now
@@ -212,12 +212,14 @@ def attach_capture(ledger: Ledger, capture_id: int, pk: int) -> None:
 
 
 def add_entry(ledger: Ledger, pk: int, round_: EntryRound, values: Mapping[str, Any] | str, clerk: str,
-              check_code: str | None = None) -> None:
-    """Keep one typed entry: a whole canonical record (JSON text, rounds 1–2) or re-keyed items (rounds 3–4)."""
+              check_code: str | None = None, printed: Sequence[str] = ()) -> None:
+    """Keep one typed entry: a whole canonical record (JSON text, rounds 1–2) or re-keyed items (rounds 3–4);
+    `printed`: the items of a first entry proven from the sheet's printed text."""
     ledger.require_transaction()
     text = values if isinstance(values, str) else json.dumps(dict(values), ensure_ascii=False)
-    ledger.db.execute("INSERT INTO entries (notice_row, round, record_json, check_code, clerk, entered_at)"
-                      " VALUES (?,?,?,?,?,?)", (pk, int(round_), text, check_code, clerk, now()))
+    ledger.db.execute("INSERT INTO entries (notice_row, round, record_json, check_code, clerk, entered_at, printed)"
+                      " VALUES (?,?,?,?,?,?,?)", (pk, int(round_), text, check_code, clerk, now(),
+                                                   json.dumps(list(printed)) if printed else None))
 
 
 def entries(ledger: Ledger, pk: int, round_: EntryRound) -> list[EntryRow]:

@@ -276,3 +276,10 @@ def erased_capture_ids(ledger: Ledger) -> list[int]:
         " OR c.notice_row IN (SELECT n.id FROM notices n JOIN batches b ON b.batch_id = n.batch_id"
         " WHERE b.erased_at IS NOT NULL) ORDER BY c.id")
     return [int(r["id"]) for r in rows]
+
+
+def awaited_notice(ledger: Ledger, notice_id: str) -> int | None:
+    """The row of a notice still awaited under this id (未着, listed by a cover), newest first; None if there is none."""
+    row = ledger.db.execute("SELECT id FROM notices WHERE notice_id = ? AND state = ? ORDER BY id DESC LIMIT 1",
+                            (notice_id, NoticeState.MISSING.value)).fetchone()
+    return int(row["id"]) if row else None

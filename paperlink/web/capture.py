@@ -32,6 +32,7 @@ from paperlink.ledger import CaptureOutcome, Channel, Ledger, store, views
 from paperlink.pages import page_count
 from paperlink.scanning import ScanItem, interpret, scan_pages
 from paperlink.watch import ScanFolder
+from paperlink.web import printed
 from paperlink.web.auth import current_user, role_required
 from paperlink.web.db import captures_dir, get_ledger, home, trusted
 from paperlink.web.texts import OUTCOME_LABELS, outcome_message, scan_error_ja, unrecorded_label
@@ -84,8 +85,14 @@ def capture_scanned(ledger: Ledger, scanned: Iterable[tuple[ScanItem, bytes | No
     to_record: list[tuple[int, ScanItem, bytes | None]] = []
     refused: list[ScanItem] = []
     for index, (item, image) in enumerate(pairs):
-        if item.sheet is None and item.manifest is None:
-            outcomes[index] = Outcome(item.source, item.page, unrecorded_label(item), scan_error_ja(item.problem), False,
+        if item.sheet is None and item.manifest is None and item.printed is not None and item.printed.items:
+            outcomes[index] = _printed_outcome(item)
+            refused.append(item)
+        elif item.sheet is None and item.manifest is None:
+            message = scan_error_ja(item.problem)
+            if item.printed_problem is not None:  # Tesseract is not installed here: say why the text was not read
+                message += f"（{item.printed_problem.message_ja}）"
+            outcomes[index] = Outcome(item.source, item.page, unrecorded_label(item), message, False,
                                       url_for("entry.index") if item.text is None and item.page else None,
                                       manual=item.text is None and item.page > 0)
             refused.append(item)
@@ -103,6 +110,21 @@ def capture_scanned(ledger: Ledger, scanned: Iterable[tuple[ScanItem, bytes | No
                                       outcome_message(result, views.batch_total(ledger, result.batch_id), item.problem),
                                       result.accepted, _url(ledger, result), result.capture_id)
     return [o for o in outcomes if o is not None]
+
+
+PRINTED_LABEL = "印字から読取"
+
+
+def _printed_outcome(item: ScanItem) -> Outcome:
+    """A page without a readable code whose printed table proved items: kept for its first entry (web/printed.py)."""
+    assert item.printed is not None
+    token = printed.keep(item.printed, item.source, item.page)
+    count, rest = len(item.printed.items), len(item.printed.unproven)
+    notice = f"通知番号 {item.printed.notice_id}、" if item.printed.notice_id else ""
+    message = (f"QR コードを読めませんでした。{notice}印字から {count} 項目を読み取りました（検字一致）。"
+               + (f"残り {rest} 項目と" if rest else "") + "チェックコードを手入力してください。")
+    return Outcome(item.source, item.page, PRINTED_LABEL, message, False, url_for("entry.printed_sheet", token=token),
+                   manual=True)
 
 
 def refuse_inputs(ledger: Ledger, channel: Channel, refused: list[tuple[str, int, str]]) -> None:
@@ -180,7 +202,7 @@ def _file_items(name: str, path: Path, deadline: float) -> tuple[list[tuple[Scan
     out: list[tuple[ScanItem, bytes | None]] = []
     pictures: dict[int, bytes] = {}
     last = 0
-    for item, image in scan_pages([path], trusted()):
+    for item, image in scan_pages([path], trusted(), printed=True):
         if item.page > last and last and time.monotonic() > deadline:  # a new page begins after the deadline
             return out, item.page
         last = max(last, item.page)

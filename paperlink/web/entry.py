@@ -17,14 +17,23 @@ from werkzeug.wrappers.response import Response
 from paperlink.checkcodes import field_check
 from paperlink.codetables import tables
 from paperlink.confirm import WorkflowError, get_notice
-from paperlink.doubleentry import SAME_CLERK_SETTING, differing_items, new_manual_notice, resolve, submit_entry
+from paperlink.doubleentry import (
+    SAME_CLERK_SETTING,
+    differing_items,
+    new_manual_notice,
+    printed_items,
+    resolve,
+    submit_entry,
+)
 from paperlink.errors import FieldError, field_error
 from paperlink.fields import BEFORE_KEYS, FIELD_BY_KEY, FIELDS, FieldProblem, FieldSpec
 from paperlink.labels import STATE_LABELS, display_value, entry_item_label, ordered_fields
 from paperlink.ledger import ENTRY_STATES, Ledger, NoticeState, views
 from paperlink.ledger.rows import NoticeRow
 from paperlink.notice import before_from_text
+from paperlink.printedtext import PRINTED_MARK
 from paperlink.users import authenticate
+from paperlink.web import printed
 from paperlink.web.auth import current_user, role_required
 from paperlink.web.db import get_ledger
 
@@ -106,15 +115,58 @@ def new() -> Response:
     return redirect(url_for("entry.form", row_id=row_id))
 
 
+@bp.route("/printed/<token>")
+@role_required("entry")
+def printed_sheet(token: str) -> Response:
+    """A sheet whose code could not be read but whose printed text proved items: its first entry, pre-filled.
+
+    The notice is the one awaited under the proven notice id (listed by a cover) when there is one, else a new
+    notice of the day's manual batch.
+    """
+    ledger = get_ledger()
+    data = printed.load(token)
+    if data is None:
+        flash(WorkflowError("entry_printed_gone").message_ja, "error")
+        return redirect(url_for("entry.index"))
+    row_id = data.get("row")
+    if row_id is None:
+        notice_id = dict(data.get("items", {})).get("notice_id")
+        row_id = views.awaited_notice(ledger, str(notice_id)) if notice_id else None
+        if row_id is None:
+            try:
+                row_id = new_manual_notice(ledger, current_user(), dt.date.today().isoformat())
+            except WorkflowError as exc:
+                flash(exc.message_ja, "error")
+                return redirect(url_for("entry.index"))
+        printed.bind(token, row_id)
+    return redirect(url_for("entry.form", row_id=row_id, printed=token))
+
+
 def _render(ledger: Ledger, row: NoticeRow, round_: int, needs_password: bool,
             values: dict[str, str] | None = None, errors: dict[str, list[str]] | None = None,
-            status: int = 200) -> tuple[str, int]:
+            status: int = 200, proven: dict[str, str] | None = None, token: str | None = None) -> tuple[str, int]:
     fields, before = form_fields()
     listed = row.notice_id if row.listed else None  # from the cover, never from entry 1
+    if round_ == 2:  # the items the sheet's printed text proved are not typed again (nor shown)
+        skipped = set(printed_items(ledger, row.id))
+        fields = [f for f in fields if f.name not in skipped]
+    else:
+        skipped = set()
+    shown = dict(values or {})
+    shown.update({key: _form_value(key, value) for key, value in (proven or {}).items()})
     return render_template("entry/form.html", row=row, total=_total(ledger, row.batch_id), round=round_,
-                           fields=fields, before_fields=before, values=values or {}, errors=errors or {},
+                           fields=fields, before_fields=before, values=shown, errors=errors or {},
                            lists=datalists(), listed_id=listed, needs_password=needs_password,
-                           label_of=entry_item_label, date_hint=DATE_HINT), status
+                           label_of=entry_item_label, date_hint=DATE_HINT, proven=proven or {},
+                           printed_token=token, printed_mark=PRINTED_MARK, skipped=len(skipped),
+                           unproven=printed.unproven_for(token) if proven else set()), status
+
+
+def _form_value(key: str, value: str) -> str:
+    """A proven canonical value as the form shows it (dates ISO, codes as their Japanese labels)."""
+    if FIELD_BY_KEY[key].is_date:
+        return value
+    return display_value(key, value)
 
 
 @bp.route("/<int:row_id>", methods=["GET", "POST"])
@@ -137,25 +189,32 @@ def form(row_id: int) -> str | Response | tuple[str, int]:
     same = round_ == 2 and views.first_clerk(ledger, row_id) == clerk.login
     if same and ledger.setting(SAME_CLERK_SETTING, "0") != "1":
         return render_template("entry/refused.html", row=row, total=_total(ledger, row.batch_id)), 403
+    token = (request.values.get("printed") or None) if round_ == 1 else None
+    proven = printed.items_for(token, row_id) if token else None
+    if token and proven is None:
+        flash(WorkflowError("entry_printed_gone").message_ja, "error")
+        token = None
     if request.method == "GET":
-        return _render(ledger, row, round_, same)
-    values = {k: v for k, v in request.form.items() if k not in ("csrf_token", "password")}
+        return _render(ledger, row, round_, same, proven=proven, token=token)
+    values = {k: v for k, v in request.form.items() if k not in ("csrf_token", "password", "printed")}
     if same:
         if authenticate(ledger, clerk.login, request.form.get("password", "")) is None:
             return _render(ledger, row, round_, same, values,
                            {"password": ["パスワードが違います。同じ職員が二回目を入力するには、パスワードを入力し直してください。"]},
-                           400)
+                           400, proven, token)
         with ledger.transaction():
             ledger.audit(clerk.login, "entry.same_clerk_login", row.batch_id, seq=row.seq)
     try:
         result = submit_entry(ledger, row_id, raw_record(request.form), request.form.get("check_code", "").strip() or None,
-                              clerk)
+                              clerk, printed=proven)
     except WorkflowError as exc:
         flash(exc.message_ja, "error")
-        return _render(ledger, row, round_, same, values, status=400)
+        return _render(ledger, row, round_, same, values, status=400, proven=proven, token=token)
     if not result.stored:
         flash("入力内容に誤りがあります。赤く表示された項目を用紙と見比べて直してください。", "error")
-        return _render(ledger, row, round_, same, values, errors_by_field(result.errors), 400)
+        return _render(ledger, row, round_, same, values, errors_by_field(result.errors), 400, proven, token)
+    if token:
+        printed.used(token)
     if result.state is NoticeState.FIRST_ENTRY:
         flash("一回目の入力を保存しました。二回目の入力は別の職員が用紙から行ってください。", "info")
         return redirect(url_for("batches.board"))

@@ -1,0 +1,98 @@
+"""Issue 14b on the entry screen: a sheet whose code is cut out opens the manual entry with the items proven by
+its printed text filled and marked; the second entry asks only for the typed items (Flask test client)."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paperlink.checkcodes import record_check_code
+from paperlink.doubleentry import flatten
+from paperlink.ledger import EntryRound, NoticeState, store
+from paperlink.printedtext import PRINTED_MARK, ocr_available
+from tests.printedpages import cut_out_code, png, render_page
+
+needs_ocr = pytest.mark.skipif(not ocr_available(), reason="Tesseract (tesserocr + tesseract-ocr-jpn) is not installed")
+
+
+def _upload(client: Any, content: bytes, name: str) -> Any:
+    return client.send("/capture/files", {"files": [(io.BytesIO(content), name)]}, content_type="multipart/form-data")
+
+
+def _inputs(page: str) -> set[str]:
+    return set(re.findall(r'data-testid="input-([a-z_.]+)"', page))
+
+
+@pytest.mark.slow
+@needs_ocr
+def test_cut_out_sheet_is_prefilled_and_the_second_entry_types_the_rest(client: Any, printed: Any, ledger: Any,
+                                                                      home: Path) -> None:
+    client.login("aoki")
+    for text in printed.cover_texts:  # the cover lists the notices: sheet 2 is awaited under its notice id
+        client.send("/capture/wedge", {"code": text})
+    notice = printed.notices[1]
+    record = flatten(notice.record())
+    page_png = png(cut_out_code(render_page(printed.result.pdf, 2, 300)))
+    result = _upload(client, page_png, "cut.png").get_data(as_text=True)
+    assert "印字から読取" in result
+    link = re.search(r'href="(/entry/printed/[^"]+)"', result)
+    assert link, result
+    opened = client.get(link.group(1))
+    row = int(ledger.query("SELECT id FROM notices WHERE seq = 2")[0]["id"])
+    assert opened.status_code == 302 and f"/entry/{row}?printed=" in opened.location
+    form = client.get(opened.location).get_data(as_text=True)
+    proven = set(re.findall(r'data-testid="printed-([a-z_]+)"', form))
+    to_type = set(re.findall(r'data-testid="totype-([a-z_]+)"', form))
+    assert "notice_id" in proven and "name" in proven and len(proven) >= 10, proven
+    assert PRINTED_MARK in form and 'data-testid="prefill-summary"' in form
+    blank = set(re.findall(r'data-testid="blank-([a-z_]+)"', form))  # no check characters read: empty on the sheet
+    assert not proven & to_type and proven | to_type | blank == {k for k in record if not k.startswith("before.")}
+    assert all(record[k] is None for k in blank)
+    token = re.search(r'name="printed" value="([^"]+)"', form)
+    assert token
+    typed = {k: ("" if v is None else v) for k, v in record.items() if k not in proven}
+    typed["name"] = "SOMEONE ELSE"  # what the browser posts for a proven item is never used
+    missing_code = client.send(f"/entry/{row}", {**typed, "printed": token.group(1), "check_code": ""})
+    assert missing_code.status_code == 400 and "チェックコード" in missing_code.get_data(as_text=True)
+    saved = client.send(f"/entry/{row}", {**typed, "printed": token.group(1), "check_code": record_check_code(notice)})
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    entry = store.latest_entry(ledger, row, EntryRound.FIRST)
+    assert entry is not None and set(entry.printed) == proven and entry.values()["name"] == notice.name
+    assert not list((home / "printed").glob("*.json")), "the reading is removed once used"
+    client.send("/logout")
+
+    client.login("baba")
+    second = client.get(f"/entry/{row}").get_data(as_text=True)
+    assert not _inputs(second) & proven, "the second entry shows a proven item"
+    assert to_type | blank <= _inputs(second) and 'data-testid="prefill-skipped"' in second
+    done = client.send(f"/entry/{row}", {k: ("" if v is None else v) for k, v in record.items() if k not in proven})
+    assert done.status_code == 302
+    assert store.notice(ledger, row).state is NoticeState.DONE
+    actions = [e for e in ledger.audit_entries() if e.action in ("entry.first", "entry.done")]
+    assert [sorted(e.detail["printed"]) for e in actions] == [sorted(proven)] * 2
+
+
+def test_a_reading_is_owner_only_and_an_unused_one_goes_after_a_day(app: Any, home: Path) -> None:
+    import os
+    import stat
+
+    from paperlink.printedtext import PrintedReading
+    from paperlink.web import printed
+
+    with app.test_request_context():
+        old = printed.keep(PrintedReading({"name": "ALI HASSAN"}), "a.png", 1)
+        path = home / "printed" / f"{old}.json"
+        if os.name == "posix" and not os.environ.get("PAPERLINK_WINDOWS_LOOKALIKE"):
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert printed.load(old) is not None and printed.items_for(old, 7) is None  # not tied to a notice yet
+        printed.bind(old, 7)
+        assert printed.items_for(old, 7) == {"name": "ALI HASSAN"} and printed.items_for(old, 8) is None
+        day_ago = path.stat().st_mtime - printed.KEEP_SECONDS - 60
+        os.utime(path, (day_ago, day_ago))
+        new = printed.keep(PrintedReading({"name": "WANG WEI"}), "b.png", 1)
+        assert printed.load(old) is None and printed.load(new) is not None
+        assert printed.load("../../etc/passwd") is None
