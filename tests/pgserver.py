@@ -141,8 +141,8 @@ class PgServer:
             raise
 
     def _run(self, program: str, *args: str) -> None:
-        result = subprocess.run([*self._as, str(self.bindir / program), *args], capture_output=True, text=True,
-                                cwd=self.root, check=False)
+        result = subprocess.run([*self._as, str(self.bindir / program), *args], capture_output=True,
+                                encoding="utf-8", errors="replace", cwd=self.root, check=False)
         if result.returncode != 0:
             log = self.root / "server.log"
             tail = log.read_text(encoding="utf-8", errors="replace")[-2000:] if log.exists() else ""
