@@ -86,3 +86,19 @@ def test_cli_backup_retention_audit(runner, ledger: Ledger, home: Path, tmp_path
     rawdb.tamper(home, "UPDATE audit SET detail = '{}' WHERE id = 2")
     broken = runner("audit", "verify")
     assert broken.exit_code == 1 and "BROKEN at entry 2" in broken.stdout
+
+
+def test_erasure_removes_a_held_notice_s_text_as_received(ledger: Ledger, home: Path) -> None:
+    """GIVEN a batch with a notice held with its text as received WHEN the batch is erased THEN that text is gone."""
+    from paperlink.ledger import store
+
+    raw = '{"notice_id": "N20261126-09999", "name": "YAMADA RAW TEXT"}'
+    (home / "exports").mkdir()
+    export(ledger, None, home / "exports" / "out.jsonl", "jsonl", "suzuki")
+    with ledger.transaction():
+        store.hold_notice(ledger, "B20261126-AAAA", 99, "hold_invalid",
+                          {"file": "b.jsonl", "line": 6, "problems": "name"}, "suzuki", raw_record=raw)
+    later = dt.date.today() + dt.timedelta(days=91)
+    assert erase_expired(ledger, home, "admin", later).batches == ("B20261126-AAAA",)
+    assert [r["raw_record"] for r in ledger.query("SELECT raw_record FROM holds")] == [None]
+    assert "YAMADA RAW TEXT" not in rawdb.dump(home)

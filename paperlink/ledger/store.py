@@ -253,7 +253,7 @@ def mark_exported(ledger: Ledger, pks: list[int]) -> None:
 
 
 def erase_batch(ledger: Ledger, batch_id: str) -> tuple[int, list[int]]:
-    """Erase a batch's personal data – records, typed entries, QR payloads – keeping the facts.
+    """Erase a batch's personal data – records, typed entries, QR payloads, held notices' text as received – keeping the facts.
 
     Returns how many notices it had and the ids of its captures (whose snapshot files the caller removes).
     """
@@ -265,6 +265,7 @@ def erase_batch(ledger: Ledger, batch_id: str) -> tuple[int, list[int]]:
         f"SELECT id FROM captures WHERE batch_id = ? OR notice_row IN ({marks})", (batch_id, *ids))]
     ledger.db.execute(f"UPDATE captures SET payload = NULL WHERE batch_id = ? OR notice_row IN ({marks})",
                       (batch_id, *ids))
+    ledger.db.execute(f"UPDATE holds SET raw_record = NULL WHERE notice_row IN ({marks})", ids)
     ledger.db.execute("UPDATE notices SET record_json = NULL WHERE batch_id = ?", (batch_id,))
     ledger.db.execute("UPDATE batches SET erased_at = ? WHERE batch_id = ?", (now(), batch_id))
     return len(ids), captures
