@@ -53,7 +53,13 @@ class Home:
         chosen = self.ledger_option or os.environ.get(LEDGER_ENV_VAR)
         if not chosen:
             return self.ledger
-        return chosen if chosen.startswith(("postgresql://", "postgres://")) else Path(chosen)
+        from paperlink.ledger.dialect import DbError, check_target, is_url
+
+        try:
+            check_target(chosen)  # a mistyped URL is refused, not taken for a SQLite file's name
+        except DbError as exc:
+            raise HomeError(exc.code, **exc.params) from None
+        return chosen if is_url(chosen) else Path(chosen)
 
     @property
     def ledger_is_file(self) -> bool:

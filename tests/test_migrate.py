@@ -177,7 +177,8 @@ def test_a_copy_that_does_not_verify_leaves_the_server_empty(day: dict[str, Any]
     with Ledger(Home(home).ledger, home=home) as source, Ledger(url, home=home) as target:
         with pytest.raises(LedgerError) as failed:
             transfer.migrate(source, target, "admin")
-        assert failed.value.code == "migrate_table_differs" and failed.value.params["table"] == "settings"
+        assert failed.value.code == "migrate_table_content_differs" and failed.value.params["table"] == "settings"
+        assert "contents differ" in failed.value.message("en") and "copied" not in failed.value.message("en")
     transfer.check_empty(url)  # nothing kept
     monkeypatch.setattr(transfer, "_insert_many", real)
     with Ledger(Home(home).ledger, home=home) as source, Ledger(url, home=home) as target:
@@ -243,3 +244,37 @@ def test_a_dump_with_a_broken_chain_does_not_verify(tmp_path: Path, request: pyt
     with pytest.raises(LedgerError) as garbage:
         pgdump.verify(tmp_path / "not.dump")
     assert garbage.value.code == "pgdump_failed"
+
+
+def test_a_database_whose_collation_is_not_byte_order_takes_the_copy(tmp_path: Path, request: pytest.FixtureRequest,
+                                                                     runner: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN logins whose order differs between byte order and a language's collation (`a-b`, `a_b`, `a1x`) and a
+    database created with an ICU en-US collation WHEN migrated THEN the copy verifies (both sides are compared in
+    the same order; a server ORDER BY on the text key made it `differ`)."""
+    import psycopg
+
+    from paperlink.ledger import accounts
+
+    monkeypatch.delenv("PAPERLINK_LEDGER", raising=False)
+    job: Any = request.getfixturevalue("pg_server")
+    server = job or ledgers.server()
+    name = server.fresh_database().rsplit("/", 1)[1] + "_icu"
+    with psycopg.connect(server.socket_url("postgres"), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name} OWNER {pgserver.PASSWORD_ROLE} LOCALE_PROVIDER icu"
+                      " ICU_LOCALE 'en-US' LOCALE 'C' TEMPLATE template0".encode())
+    try:
+        home = tmp_path / "home"
+        with Ledger(home / "ledger.sqlite3", home=home) as ledger, ledger.transaction():
+            for login in ("a1x", "a_b", "a-b"):
+                accounts.add_account(ledger, login, login, frozenset({"entry"}), "x")
+                ledger.audit("admin", "user.added", login)
+        url = server.socket_url(name)
+        with psycopg.connect(url) as conn:  # the server really sorts these otherwise than SQLite
+            order = [r[0] for r in conn.execute("SELECT x FROM (VALUES ('a1x'), ('a_b'), ('a-b')) v(x) ORDER BY x")]
+            assert order != sorted(order)
+        moved = runner("--home", home, "ledger", "migrate", "--to", url, "--clerk", "admin")
+        assert moved.exit_code == 0, moved.output
+        with Ledger(url, anchored=False) as target:
+            assert target.count("users") == 3 and target.verify_audit() is None
+    finally:
+        server.drop_database(name)

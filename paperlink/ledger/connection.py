@@ -69,6 +69,11 @@ class Ledger:
 
     def __init__(self, target: str | Path, migrations: Sequence[str] = MIGRATIONS, anchored: bool | None = None,
                  home: Path | None = None) -> None:
+        if isinstance(target, str):
+            try:
+                dialect.check_target(target)  # `postgresql:/host/db` is a mistyped URL, not a SQLite file's name
+            except DbError as exc:
+                raise _coded(exc) from None
         self.url: str | None = str(target) if dialect.is_url(target) else None
         self.path = Path(target) if self.url is None else Path(".")
         self.shown = dialect.redact(target)
@@ -133,8 +138,12 @@ class Ledger:
         if isinstance(self.db, dialect.SqliteDb):
             self._migrate_sqlite(version)
             return
-        for number in range(version, len(self.migrations)):
+        while True:
             with self.transaction():  # PostgreSQL changes tables in place, inside the transaction, references checked
+                # read again under the write lock: another desk opening the same database may have applied it
+                number = self.db.get_version()
+                if number >= len(self.migrations):
+                    return
                 for statement in dialect.postgresql_statements(_statements(self.migrations[number])):
                     self.db.execute(statement)
                 self.db.set_version(number + 1)
@@ -164,7 +173,10 @@ class Ledger:
     @contextmanager
     def transaction(self) -> Iterator[Db]:
         """One write transaction (BEGIN IMMEDIATE, or BEGIN and the writers' advisory lock, … COMMIT; ROLLBACK on
-        any exception). Database errors inside it come out as coded LedgerErrors."""
+        any exception). Database errors inside it come out as coded LedgerErrors. A transaction inside another is
+        refused (`ledger_nested_transaction`): the inner COMMIT would commit the outer's work half done."""
+        if self.db.in_transaction:
+            raise LedgerError("ledger_nested_transaction", path=self.shown)
         try:
             self.db.begin_write()
         except sqlite3.OperationalError as exc:

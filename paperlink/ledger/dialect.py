@@ -41,6 +41,11 @@ BUSY_TIMEOUT_SECONDS = 10
 WRITE_LOCK = 0x7061706572  # "paper": the advisory lock key every ledger writer takes (see the module docstring)
 TLS_MODES = frozenset({"require", "verify-ca", "verify-full"})
 """libpq `sslmode`s that encrypt: a TCP connection must use one (`verify-full` unless the URL names another)."""
+IDLE_IN_TRANSACTION_SECONDS = 60
+"""A desk that stalls inside a write transaction (hung, asleep, its network gone) is cut off by the server after
+this long (`idle_in_transaction_session_timeout`): its transaction is rolled back and the write lock freed."""
+KEEPALIVES = {"keepalives": "1", "keepalives_idle": "30", "keepalives_interval": "10", "keepalives_count": "3"}
+"""TCP keepalives: a connection whose other end vanished without a word is noticed within about a minute."""
 PLAINTEXT_OVERRIDE = "PAPERLINK_LEDGER_ALLOW_PLAINTEXT"
 """Set to 1 to allow an explicit `sslmode=disable|allow|prefer` over TCP (e.g. a server on the same PC)."""
 
@@ -68,24 +73,97 @@ class Cursor(Protocol):
 
 
 def is_url(target: str | Path) -> bool:
-    """Whether a ledger target is a PostgreSQL URL (else it is a SQLite file's path)."""
-    return isinstance(target, str) and target.startswith(POSTGRESQL_SCHEMES)
+    """Whether a ledger target is a PostgreSQL URL (else it is a SQLite file's path); the scheme in any case."""
+    return isinstance(target, str) and target.lower().startswith(POSTGRESQL_SCHEMES)
+
+
+def normal_url(url: str) -> str:
+    """A PostgreSQL URL with its scheme in lower case (libpq reads only `postgresql://` and `postgres://`)."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme.lower()}{sep}{rest}" if sep else url
+
+
+def looks_like_url(target: str) -> bool:
+    """Whether a ledger target was meant as a URL (starts with `postgres` in any case, or holds `://`): one that is
+    not a valid PostgreSQL URL is refused (`check_target`), never taken for a SQLite file's name."""
+    return target.lower().startswith("postgres") or "://" in target
+
+
+def check_target(target: str) -> str:
+    """A ledger target given as text (--ledger, PAPERLINK_LEDGER): a PostgreSQL URL that libpq can parse, or a
+    SQLite file's path that does not look like a mistyped URL (`postgresql:/host/db`); else `ledger_url_invalid`."""
+    if is_url(target):
+        from psycopg.conninfo import conninfo_to_dict
+
+        try:
+            conninfo_to_dict(normal_url(target))
+        except Exception as exc:  # psycopg.ProgrammingError: not a valid URL
+            raise DbError("ledger_url_invalid", url=redact(target), detail=_first_line(exc)) from None
+        return target
+    if looks_like_url(target):
+        raise DbError("ledger_url_invalid", url=redact(target),
+                      detail="a PostgreSQL URL starts with postgresql:// (or postgres://)")
+    return target
+
+
+_SHOWN_PARAMS = ("sslmode", "sslrootcert", "sslcert", "sslkey", "target_session_attrs", "application_name",
+                 "connect_timeout", "service")
+"""The URL parameters a redacted URL keeps (none of them a secret); every other one is left out."""
+_SAFE_VALUE = re.compile(r"[A-Za-z0-9._/:@+~-]*")
+
+
+def _masked(text: str) -> str:
+    """A target libpq cannot parse: everything between `://` and the last `@`, and any query, masked."""
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return "***" if "@" in text or "?" in text else text
+    if "@" in rest:
+        rest = "***@" + rest.rsplit("@", 1)[1]
+    for mark in ("?", "#"):
+        if mark in rest:
+            rest = rest.split(mark, 1)[0] + mark + "***"
+            break
+    return f"{scheme}://{rest}"
 
 
 def redact(target: str | Path) -> str:
-    """The target as it may be shown or logged: a URL without any password (`user:***@host`)."""
+    """The target as it may be shown or logged, never with a password: built from what libpq reads in it (user,
+    `:***` if a password was given, host, port, database, the non-secret parameters), or – if libpq cannot parse
+    it – with everything between `://` and the last `@`, and the query, masked."""
     text = str(target)
-    if not is_url(text):
+    if not is_url(text) and not (isinstance(target, str) and looks_like_url(text)):
         return text
-    parts = urllib.parse.urlsplit(text)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        if ":" in userinfo:
-            netloc = userinfo.split(":", 1)[0] + ":***@" + host
-    query = "&".join("password=***" if q.split("=", 1)[0].lower() == "password" else q
-                     for q in parts.query.split("&")) if parts.query else ""
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    if not is_url(text):
+        return _masked(text)
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        parts = {k: str(v) for k, v in conninfo_to_dict(normal_url(text)).items() if v is not None}
+    except Exception:  # psycopg.ProgrammingError: libpq cannot read it
+        return _masked(text)
+    if "@" in parts.get("dbname", "") or not all(p.isdigit() for p in parts.get("port", "").split(",") if p):
+        return _masked(text)  # a password holding `/` read as a port and a database name: libpq refuses it later
+
+    def shown(value: str) -> str:
+        return value if _SAFE_VALUE.fullmatch(value) else "***"
+
+    user = urllib.parse.quote(shown(parts["user"]), safe="") if "user" in parts else ""
+    secret = any("password" in key.lower() for key in parts)
+    userinfo = f"{user}:***@" if secret else (f"{user}@" if user else "")
+    userinfo = userinfo if userinfo != ":***@" else "***@"
+    hosts = [urllib.parse.quote(shown(h), safe="") for h in parts.get("host", "").split(",")] \
+        if parts.get("host") else []
+    ports = [shown(p) for p in parts.get("port", "").split(",")] if parts.get("port") else []
+    if len(ports) == 1:
+        ports = ports * max(len(hosts), 1)
+    if hosts:
+        netloc = ",".join(h + (f":{ports[i]}" if i < len(ports) and ports[i] else "") for i, h in enumerate(hosts))
+    else:
+        netloc = f":{ports[0]}" if ports else ""
+    dbname = "/" + urllib.parse.quote(shown(parts["dbname"]), safe="") if "dbname" in parts else ""
+    query = "&".join(f"{key}={urllib.parse.quote(shown(parts[key]), safe='/:')}"
+                     for key in _SHOWN_PARAMS if key in parts)
+    return f"postgresql://{userinfo}{netloc}{dbname}" + (f"?{query}" if query else "")
 
 
 class Db:
@@ -216,13 +294,13 @@ def _row_factory(cursor: Any) -> Any:
 
 
 _QUOTED = re.compile(r"('(?:[^']|'')*')")
-_FUNCTIONS = {"instr(": "strpos("}
+_FUNCTIONS = {r"\binstr\(": "strpos("}
 """SQLite functions the ledger uses under PostgreSQL's name (same arguments, same result)."""
 
 
 def _functions(part: str) -> str:
     for sqlite_name, pg_name in _FUNCTIONS.items():
-        part = re.sub(re.escape(sqlite_name), pg_name, part, flags=re.IGNORECASE)
+        part = re.sub(sqlite_name, pg_name, part, flags=re.IGNORECASE)
     return part
 
 
@@ -258,27 +336,34 @@ def connection_settings(url: str) -> dict[str, Any]:
     - no password in the URL: the server's own authentication finds it (~/.pgpass, PGPASSFILE) or uses a client
       certificate – a URL is typed into shells and settings and would keep the password in clear;
     - TCP needs TLS: no `sslmode` means `verify-full` (the server's certificate checked against the CA in
-      `sslrootcert` or ~/.postgresql/root.crt); a mode without encryption is refused unless PAPERLINK_LEDGER_ALLOW_PLAINTEXT=1.
-      A Unix-socket host (a path) stays on the machine and needs none.
+      `sslrootcert` or ~/.postgresql/root.crt) wherever the host comes from (the URL, ?hostaddr=, PGHOST,
+      PGHOSTADDR, a service, libpq's default; libpq ignores sslmode on a Unix socket); a mode without encryption is
+      refused unless every host the URL names is a Unix socket's directory (a path), or PAPERLINK_LEDGER_ALLOW_PLAINTEXT=1;
+    - TCP keepalives (`KEEPALIVES`), unless the URL sets them.
     """
     import os
 
     from psycopg.conninfo import conninfo_to_dict
 
     try:
-        settings: dict[str, Any] = dict(conninfo_to_dict(url))
+        settings: dict[str, Any] = dict(conninfo_to_dict(normal_url(url)))
     except Exception as exc:  # psycopg.ProgrammingError: not a valid URL
         raise DbError("ledger_url_invalid", url=redact(url), detail=_first_line(exc)) from None
     if settings.get("password"):
         raise DbError("ledger_url_password", url=redact(url))
-    hosts = [h for h in str(settings.get("host") or os.environ.get("PGHOST", "")).split(",") if h]
-    over_tcp = any(not h.startswith("/") and not h.startswith("@") for h in hosts) or bool(settings.get("hostaddr"))
-    if over_tcp:
-        mode = settings.get("sslmode")
-        if mode is None:
-            settings["sslmode"] = "verify-full"
-        elif mode not in TLS_MODES and os.environ.get(PLAINTEXT_OVERRIDE) != "1":
-            raise DbError("ledger_tls_required", url=redact(url), mode=mode)
+    # the host may come from the URL, ?hostaddr=, PGHOST/PGHOSTADDR, a service file or libpq's default: TLS is
+    # asked for whatever the host turns out to be (libpq ignores sslmode on a Unix socket); a mode without
+    # encryption only when every host is explicitly a socket path here (or with the override)
+    hosts = str(settings.get("host") or "").split(",")
+    all_sockets = bool(settings.get("host")) and not settings.get("hostaddr") and \
+        all(h.startswith(("/", "@")) for h in hosts)
+    mode = settings.get("sslmode")
+    if mode is None:
+        settings["sslmode"] = "verify-full"
+    elif mode not in TLS_MODES and not all_sockets and os.environ.get(PLAINTEXT_OVERRIDE) != "1":
+        raise DbError("ledger_tls_required", url=redact(url), mode=mode)
+    for key, value in KEEPALIVES.items():
+        settings.setdefault(key, value)
     settings.setdefault("application_name", "paperlink")
     settings.setdefault("connect_timeout", "10")
     return settings
@@ -306,6 +391,8 @@ class PostgresDb(Db):
         self._open = False
         # a writer waits for the lock as long as SQLite's busy timeout, then gives up (LedgerError ledger_busy)
         self.execute(f"SET lock_timeout = '{BUSY_TIMEOUT_SECONDS}s'")
+        # a desk stalled inside a transaction would hold the write lock for ever: the server ends its session
+        self.execute(f"SET idle_in_transaction_session_timeout = '{int(IDLE_IN_TRANSACTION_SECONDS * 1000)}ms'")
 
     @property
     def in_transaction(self) -> bool:
@@ -333,7 +420,9 @@ class PostgresDb(Db):
         return DbError("ledger_database_error", target=redact(self.url), detail=_first_line(exc))
 
     def begin_write(self) -> None:
-        self.execute("BEGIN")
+        # READ COMMITTED whatever the server's default: each statement after the lock sees what the previous
+        # writer committed (under REPEATABLE READ the snapshot would predate the lock and the audit chain fork)
+        self.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
         self._open = True
         self.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
 
@@ -352,8 +441,11 @@ class PostgresDb(Db):
         self.raw.close()
 
     def get_version(self) -> int:
-        exists = self.execute("SELECT to_regclass('paperlink_schema')").fetchone()[0]
-        if exists is None:
+        # a scan of the catalogue, not to_regclass(): that reads the session's cache, which may still miss a table
+        # another desk made while this one waited for the write lock
+        exists = self.execute("SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE tablename = 'paperlink_schema'"
+                              " AND schemaname = current_schema()").fetchone()[0]
+        if not exists:
             return 0
         row = self.execute("SELECT version FROM paperlink_schema").fetchone()
         return int(row[0]) if row else 0
