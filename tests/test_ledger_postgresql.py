@@ -497,3 +497,21 @@ def test_the_scheme_in_capitals_is_a_url(server: Any) -> None:
     with Ledger(url, anchored=False) as ledger:
         assert ledger.backend == "postgresql"
     assert Home(Path("/nonexistent"), url).ledger_target == url
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_audit_action_filter_ignores_case_on_both_backends(server: Any, tmp_path: Path, backend: str) -> None:
+    """`ENTRY` finds `entry.first` and `Entry.First` finds it too, on SQLite (whose LIKE ignores case) and on
+    PostgreSQL (whose LIKE does not) alike."""
+    from paperlink.ledger import audit
+
+    target = server.fresh_database() if backend == "postgresql" else tmp_path / "x.sqlite3"
+    with Ledger(target, anchored=False) as ledger:
+        with ledger.transaction():
+            ledger.audit("x", "entry.first", "s")
+            ledger.audit("x", "entry.second", "s")
+            ledger.audit("x", "entryway", "s")
+        for wanted in ("ENTRY", "entry", "Entry.First"):
+            found, _total = audit.search(ledger.db, action=wanted)
+            assert sorted(e.action for e in found) == (["entry.first"] if "." in wanted
+                                                       else ["entry.first", "entry.second"]), wanted

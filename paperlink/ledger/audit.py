@@ -153,7 +153,7 @@ def search(db: Db, *, actor: str | None = None, action: str | None = None,
            offset: int = 0, limit: int = 100) -> tuple[list[AuditEntry], int]:
     """Entries newest first matching every filter given, one page of them, and how many match in all.
 
-    `action` matches an action or its group (`entry` matches `entry.first`, …); `subject` matches a part of
+    `action` matches an action or its group (`entry` matches `entry.first`, …), in any case; `subject` matches a part of
     the subject (a batch id among several); `since`/`until` are UTC ISO times (`at >= since`, `at < until`).
     """
     where, params = [], []
@@ -161,7 +161,8 @@ def search(db: Db, *, actor: str | None = None, action: str | None = None,
         where.append("actor = ?")
         params.append(actor)
     if action:
-        where.append("(action = ? OR action LIKE ? ESCAPE '\\')")
+        # lower() on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not
+        where.append("(lower(action) = lower(?) OR lower(action) LIKE lower(?) ESCAPE '\\')")
         params += [action, action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ".%"]
     if subject:
         where.append("instr(subject, ?) > 0")
