@@ -280,12 +280,16 @@ def _service_file(tmp_path: Path, server: Any) -> Path:
 
 
 @pytest.mark.parametrize("where", ["PGHOSTADDR", "PGHOST", "service", "PGSERVICE", "hostaddr", "PGSSLMODE"])
-def test_tcp_from_elsewhere_than_the_url_still_uses_tls(tcp: Any, where: str, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tcp_from_elsewhere_than_the_url_still_uses_tls(tcp: Any, where: str, tmp_path: Path) -> None:
     """GIVEN a URL naming no host, the host coming from PGHOSTADDR, PGHOST, ?service=, PGSERVICE or ?hostaddr=
     (a service even asking sslmode=disable, or PGSSLMODE=disable) THEN the connection is still verify-full: with the
     CA it is encrypted, without it refused (before the fix these connected in plaintext)."""
     server, name = tcp
+    with pytest.MonkeyPatch.context() as env:  # undone before the fixtures' teardown (which connects too)
+        _test_tls_elsewhere(env, server, name, where, tmp_path)
+
+
+def _test_tls_elsewhere(monkeypatch: pytest.MonkeyPatch, server: Any, name: str, where: str, tmp_path: Path) -> None:
     monkeypatch.setenv("PGSERVICEFILE", str(_service_file(tmp_path, server)))
     base = f"postgresql:///{name}?port={server.port}&user={pgserver.PASSWORD_ROLE}"
     url = {"PGHOSTADDR": base, "PGHOST": base, "PGSSLMODE": base + "&host=127.0.0.1", "PGSERVICE": f"postgresql:///{name}",
