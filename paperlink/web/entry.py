@@ -117,11 +117,13 @@ def new() -> Response:
 
 @bp.route("/printed/<token>")
 @role_required("entry")
-def printed_sheet(token: str) -> Response:
+def printed_sheet(token: str) -> Response | tuple[str, int]:
     """A sheet whose code could not be read but whose printed text proved items: its first entry, pre-filled.
 
-    The notice is the one awaited under the proven notice id (listed by a cover) when there is one, else a new
-    notice of the day's manual batch.
+    The notice is the one awaited under the proven notice id (listed by a cover) when there is one; a notice with
+    that id typed once already goes to its second entry (the reading is not used), one in any other state
+    (read, confirmed, done, held) is refused with a link to it; only when no notice has the id is a new notice
+    of the day's manual batch made.
     """
     ledger = get_ledger()
     data = printed.load(token)
@@ -131,7 +133,16 @@ def printed_sheet(token: str) -> Response:
     row_id = data.get("row")
     if row_id is None:
         notice_id = dict(data.get("items", {})).get("notice_id")
-        row_id = views.awaited_notice(ledger, str(notice_id)) if notice_id else None
+        found = views.notice_under_id(ledger, str(notice_id)) if notice_id else None
+        if found is not None and found[1] is not NoticeState.MISSING:
+            if found[1] in ENTRY_STATES:  # typed once already: the second entry is typed from the sheet
+                printed.used(token)
+                flash(f"通知 {notice_id} は一回目の入力が済んでいます。用紙から二回目を入力してください"
+                      "（印字の読取結果は使いません）。", "info")
+                return redirect(url_for("entry.form", row_id=found[0]))
+            return render_template("entry/printed_refused.html", notice_id=notice_id, row_id=found[0],
+                                   state_label=STATE_LABELS[found[1]]), 409
+        row_id = found[0] if found is not None else None
         if row_id is None:
             try:
                 row_id = new_manual_notice(ledger, current_user(), dt.date.today().isoformat())
@@ -191,12 +202,17 @@ def form(row_id: int) -> str | Response | tuple[str, int]:
         return render_template("entry/refused.html", row=row, total=_total(ledger, row.batch_id)), 403
     token = (request.values.get("printed") or None) if round_ == 1 else None
     proven = printed.items_for(token, row_id) if token else None
-    if token and proven is None:
-        flash(WorkflowError("entry_printed_gone").message_ja, "error")
+    gone = bool(token) and proven is None
+    if gone:
         token = None
     if request.method == "GET":
+        if gone:
+            flash(WorkflowError("entry_printed_gone").message_ja, "error")
         return _render(ledger, row, round_, same, proven=proven, token=token)
     values = {k: v for k, v in request.form.items() if k not in ("csrf_token", "password", "printed")}
+    if gone:  # the reading vanished: what was posted for its items is not the clerk's typing, nothing is stored
+        flash(WorkflowError("entry_printed_gone_unlocked").message_ja, "error")
+        return _render(ledger, row, round_, same, values, status=400)
     if same:
         if authenticate(ledger, clerk.login, request.form.get("password", "")) is None:
             return _render(ledger, row, round_, same, values,
@@ -210,6 +226,13 @@ def form(row_id: int) -> str | Response | tuple[str, int]:
     except WorkflowError as exc:
         flash(exc.message_ja, "error")
         return _render(ledger, row, round_, same, values, status=400, proven=proven, token=token)
+    if not result.stored and token and proven and any(e.code == "entry_check_code" for e in result.errors):
+        # an item "proven" by its printed check characters may still be misread (see printedtext.py): the
+        # whole-record check code failed, so the proven items are unlocked and typed like any other item
+        printed.used(token)
+        flash(WorkflowError("entry_printed_unlocked").message_ja, "error")
+        shown = {**values, **{key: _form_value(key, value) for key, value in proven.items()}}
+        return _render(ledger, row, round_, same, shown, errors_by_field(result.errors), 400)
     if not result.stored:
         flash("入力内容に誤りがあります。赤く表示された項目を用紙と見比べて直してください。", "error")
         return _render(ledger, row, round_, same, values, errors_by_field(result.errors), 400, proven, token)

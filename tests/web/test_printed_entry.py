@@ -96,3 +96,93 @@ def test_a_reading_is_owner_only_and_an_unused_one_goes_after_a_day(app: Any, ho
         new = printed.keep(PrintedReading({"name": "WANG WEI"}), "b.png", 1)
         assert printed.load(old) is None and printed.load(new) is not None
         assert printed.load("../../etc/passwd") is None
+
+
+def _keep(app: Any, items: dict[str, str]) -> str:
+    from paperlink.printedtext import PrintedReading
+    from paperlink.web import printed as kept
+    with app.test_request_context():
+        return kept.keep(PrintedReading(dict(items)), "sheet.png", 1)
+
+
+def _typed(notice: Any, skip: Any = ()) -> dict[str, str]:
+    return {k: ("" if v is None else v) for k, v in flatten(notice.record()).items() if k not in skip}
+
+
+def test_the_same_sheet_read_twice_is_one_notice(app: Any, client: Any, printed: Any, ledger: Any) -> None:
+    """Issue 14c-1: a second reading of a sheet whose notice is typed once goes to its second entry; a reading of
+    a finished notice is refused with a link; no second (manual) notice is made under the same id."""
+    client.login("aoki")
+    for text in printed.cover_texts:
+        client.send("/capture/wedge", {"code": text})
+    notice = printed.notices[1]
+    items = {"notice_id": notice.notice_id, "name": notice.name}
+    first, again, late = (_keep(app, items) for _ in range(3))
+    opened = client.get(f"/entry/printed/{first}")
+    row = int(re.search(r"/entry/(\d+)", opened.location).group(1))  # type: ignore[union-attr]
+    saved = client.send(f"/entry/{row}", {**_typed(notice, items), "printed": first,
+                                          "check_code": record_check_code(notice)})
+    assert saved.status_code == 302
+    client.send("/logout")
+    client.login("baba")
+    second = client.get(f"/entry/printed/{again}")
+    assert second.status_code == 302 and second.location.endswith(f"/entry/{row}"), second.location
+    assert client.send(f"/entry/{row}", _typed(notice, items)).status_code == 302
+    assert store.notice(ledger, row).state is NoticeState.DONE
+    refused = client.get(f"/entry/printed/{late}")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and 'data-testid="printed-refused"' in page and f'href="/notice/{row}"' in page
+    rows = ledger.query("SELECT id FROM notices WHERE notice_id = ?", (notice.notice_id,))
+    assert [int(r["id"]) for r in rows] == [row]
+
+
+def test_a_misread_proven_item_is_unlocked_when_the_check_code_fails(app: Any, client: Any, printed: Any,
+                                                                     ledger: Any, home: Path) -> None:
+    """Issue 14c-2a: an OCR misread that matched its 検 characters fails the whole-record check code; the clerk is
+    not locked out: the proven items become typed items (stored as typed, asked again in the second entry)."""
+    client.login("aoki")
+    for text in printed.cover_texts:
+        client.send("/capture/wedge", {"code": text})
+    notice = printed.notices[1]
+    token = _keep(app, {"notice_id": notice.notice_id, "name": notice.name + "X"})  # a "proven" misread
+    opened = client.get(f"/entry/printed/{token}")
+    row = int(re.search(r"/entry/(\d+)", opened.location).group(1))  # type: ignore[union-attr]
+    typed = _typed(notice, ("notice_id", "name"))
+    failed = client.send(f"/entry/{row}", {**typed, "printed": token, "check_code": record_check_code(notice)})
+    page = failed.get_data(as_text=True)
+    assert failed.status_code == 400 and "入力できるようにしました" in page
+    assert {"notice_id", "name"} <= _inputs(page) and 'name="printed"' not in page
+    assert 'data-testid="printed-name"' not in page and f'value="{notice.name}X"' in page
+    assert not list((home / "printed").glob("*.json"))
+    saved = client.send(f"/entry/{row}", {**_typed(notice), "check_code": record_check_code(notice)})
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    entry = store.latest_entry(ledger, row, EntryRound.FIRST)
+    assert entry is not None and not entry.printed
+    client.send("/logout")
+    client.login("baba")
+    assert {"notice_id", "name"} <= _inputs(client.get(f"/entry/{row}").get_data(as_text=True))
+
+
+@pytest.mark.parametrize("vanish", ["file", "field"])
+def test_a_vanished_reading_is_not_saved_as_typed(app: Any, client: Any, printed: Any, ledger: Any, home: Path,
+                                                  vanish: str) -> None:
+    """Issue 14c-4: the reading's file removed (or the token bad) after the form was shown: nothing is stored,
+    the form comes back with every item unlocked and the reason."""
+    client.login("aoki")
+    for text in printed.cover_texts:
+        client.send("/capture/wedge", {"code": text})
+    notice = printed.notices[1]
+    token = _keep(app, {"notice_id": notice.notice_id, "name": notice.name})
+    opened = client.get(f"/entry/printed/{token}")
+    row = int(re.search(r"/entry/(\d+)", opened.location).group(1))  # type: ignore[union-attr]
+    if vanish == "file":
+        (home / "printed" / f"{token}.json").unlink()
+        posted = token
+    else:
+        posted = "x" * 20
+    sent = client.send(f"/entry/{row}", {**_typed(notice, ("name",)), "printed": posted,
+                                         "check_code": record_check_code(notice)})
+    page = sent.get_data(as_text=True)
+    assert sent.status_code == 400 and "保存しませんでした" in page and "name" in _inputs(page)
+    assert store.notice(ledger, row).state is NoticeState.MISSING
+    assert store.latest_entry(ledger, row, EntryRound.FIRST) is None
