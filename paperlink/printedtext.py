@@ -32,7 +32,7 @@ import numpy as np
 from paperlink.checkcodes import CROCKFORD, field_check
 from paperlink.errors import PaperlinkError
 from paperlink.fields import BEFORE_KEYS, FIELD_BY_KEY, FieldProblem
-from paperlink.labels import ordered_fields
+from paperlink.labels import display_value, ordered_fields
 from paperlink.sheets import SHEET_COLUMNS, WIDTH, mm
 
 if TYPE_CHECKING:
@@ -358,6 +358,15 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
 
 
+ENUM_KEYS = frozenset({"event", "category", "card_kind", "sex", "nationality", "status"})
+"""Items printed as a Japanese label of a code table: the OCR text must be exactly such a label (a stray letter
+such as "D" is an ICAO code the normaliser would accept – Germany – and is never a candidate)."""
+
+
+def _label_text(key: str, canonical: str) -> str:
+    return _squash(display_value(key, canonical)).replace(" ", "")
+
+
 def candidates(key: str, texts: Sequence[str]) -> list[str]:
     """Canonical values to check for one item, from its OCR texts (plain reading first; at most MAX_CANDIDATES)."""
     out: list[str] = []
@@ -368,6 +377,8 @@ def candidates(key: str, texts: Sequence[str]) -> list[str]:
         except (FieldProblem, ValueError, KeyError):
             return
         canonical = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        if key in ENUM_KEYS and _label_text(key, canonical) != _squash(text).replace(" ", ""):
+            return  # read as a code, or as another spelling: not the label the sheet prints
         if canonical not in out:
             out.append(canonical)
 

@@ -71,6 +71,23 @@ def test_prove_accepts_only_a_value_whose_check_characters_match() -> None:
     assert prove("name", ["ALI HASSAM", "ALI HASSAN"], check) == "ALI HASSAN"  # one candidate matches
 
 
+def test_an_enumerated_item_is_a_candidate_only_as_its_exact_japanese_label() -> None:
+    """Issue 14c-2c: a stray letter read in the 国籍・地域 cell ("D", Germany's ICAO code) or a code instead of the
+    printed label is never a candidate, even when its check characters would match."""
+    germany = printedtext.candidates("nationality", ["ドイツ"])
+    assert germany and printedtext.candidates("nationality", ["D"]) == []
+    assert prove("nationality", printedtext.candidates("nationality", ["D"]), field_check("nationality", germany[0])) is None
+    assert printedtext.candidates("status", ["student"]) == [] and printedtext.candidates("status", ["留学"]) == ["留学"]
+    assert printedtext.candidates("sex", ["M"]) == [] and printedtext.candidates("sex", ["1"]) == []
+    assert printedtext.candidates("sex", ["男"]) == ["M"]
+    from paperlink.codetables import tables
+
+    for key, table in (("event", tables().events), ("category", tables().categories), ("card_kind", tables().card_kinds)):
+        code = next(iter(table))
+        assert printedtext.candidates(key, [code]) == []
+        assert printedtext.candidates(key, [display_value(key, code)]) == [code]
+
+
 @pytest.mark.slow
 def test_doctored_ocr_with_one_wrong_character_is_not_accepted(cut_page: Any) -> None:
     """The real page's table is found; the OCR is replaced by readings that are right except for one character
