@@ -239,6 +239,7 @@ def form(row_id: int) -> str | Response | tuple[str, int]:
     if token:
         printed.used(token)
     if result.state is NoticeState.FIRST_ENTRY:
+        printed.drop_for_row(row_id)  # another reading of the same sheet, bound to this notice, is of no more use
         flash("一回目の入力を保存しました。二回目の入力は別の職員が用紙から行ってください。", "info")
         return redirect(url_for("batches.board"))
     if result.state is NoticeState.MISMATCH:

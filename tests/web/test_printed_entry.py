@@ -186,3 +186,46 @@ def test_a_vanished_reading_is_not_saved_as_typed(app: Any, client: Any, printed
     assert sent.status_code == 400 and "保存しませんでした" in page and "name" in _inputs(page)
     assert store.notice(ledger, row).state is NoticeState.MISSING
     assert store.latest_entry(ledger, row, EntryRound.FIRST) is None
+
+
+def test_an_old_reading_is_refused_by_its_kept_at_and_swept(app: Any, home: Path, ledger: Any) -> None:
+    """Issue 14c-3: the reading stores `kept_at`; `load` refuses and removes one older than a day even when its
+    file's time is new (copied, touched), and retention erasure sweeps old ones."""
+    import json
+
+    from paperlink.maintenance import erase_expired
+    from paperlink.web import printed as kept
+
+    old, other = _keep(app, {"name": "ALI HASSAN"}), _keep(app, {"name": "WANG WEI"})
+    for token in (old, other):
+        path = home / "printed" / f"{token}.json"
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["kept_at"] -= kept.KEEP_SECONDS + 60
+        path.write_text(json.dumps(data), encoding="utf-8")
+    with app.test_request_context():
+        assert kept.load(old) is None
+    assert not (home / "printed" / f"{old}.json").exists()
+    (home / "printed" / "x.json").write_text("{}", encoding="utf-8")  # no kept_at: old
+    # another reading made meanwhile by hand, as old (load swept it already): erasure sweeps what is left
+    path = home / "printed" / f"{other}.json"
+    path.write_text(json.dumps({"items": {}, "row": None, "kept_at": 0}), encoding="utf-8")
+    erase_expired(ledger, home, "admin")
+    assert not list((home / "printed").glob("*.json"))
+
+
+def test_a_first_entry_removes_every_reading_bound_to_its_notice(app: Any, client: Any, printed: Any,
+                                                                home: Path) -> None:
+    """Issue 14c-3: two readings of the same awaited sheet are bound to the same notice; storing its first entry
+    removes both (the unused one would otherwise wait a day with its personal data)."""
+    client.login("aoki")
+    for text in printed.cover_texts:
+        client.send("/capture/wedge", {"code": text})
+    notice = printed.notices[1]
+    items = {"notice_id": notice.notice_id, "name": notice.name}
+    used, spare = _keep(app, items), _keep(app, items)
+    row = int(re.search(r"/entry/(\d+)", client.get(f"/entry/printed/{used}").location).group(1))  # type: ignore[union-attr]
+    assert f"/entry/{row}?" in client.get(f"/entry/printed/{spare}").location
+    saved = client.send(f"/entry/{row}", {**_typed(notice, items), "printed": used,
+                                          "check_code": record_check_code(notice)})
+    assert saved.status_code == 302
+    assert not list((home / "printed").glob("*.json"))
