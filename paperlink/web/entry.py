@@ -150,6 +150,9 @@ def printed_sheet(token: str) -> Response | tuple[str, int]:
                 flash(exc.message_ja, "error")
                 return redirect(url_for("entry.index"))
         printed.bind(token, row_id)
+        bound = get_notice(ledger, row_id)
+        with ledger.transaction():
+            ledger.audit(current_user().login, "entry.printed_bound", bound.batch_id, seq=bound.seq, row=row_id)
     return redirect(url_for("entry.form", row_id=row_id, printed=token))
 
 
@@ -222,7 +225,7 @@ def form(row_id: int) -> str | Response | tuple[str, int]:
             ledger.audit(clerk.login, "entry.same_clerk_login", row.batch_id, seq=row.seq)
     try:
         result = submit_entry(ledger, row_id, raw_record(request.form), request.form.get("check_code", "").strip() or None,
-                              clerk, printed=proven)
+                              clerk, printed=proven, printed_from=printed.origin(token) if proven else None)
     except WorkflowError as exc:
         flash(exc.message_ja, "error")
         return _render(ledger, row, round_, same, values, status=400, proven=proven, token=token)

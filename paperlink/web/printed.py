@@ -73,6 +73,14 @@ def items_for(token: str | None, row_id: int) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in dict(data.get("items", {})).items()}
 
 
+def origin(token: str | None) -> tuple[str, int] | None:
+    """The file and page a kept reading was read from (for the audit log), or None."""
+    data = load(token)
+    if data is None:
+        return None
+    return str(data.get("source", "")), int(data.get("page") or 0)
+
+
 def unproven_for(token: str | None) -> set[str]:
     """The items of a reading whose printed check characters did not match what OCR read (the clerk types them)."""
     data = load(token)

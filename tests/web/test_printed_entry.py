@@ -229,3 +229,41 @@ def test_a_first_entry_removes_every_reading_bound_to_its_notice(app: Any, clien
                                           "check_code": record_check_code(notice)})
     assert saved.status_code == 302
     assert not list((home / "printed").glob("*.json"))
+
+
+def test_keeping_binding_and_using_a_reading_are_audited_without_values(client: Any, printed: Any, ledger: Any,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14c-6: entry.printed_kept (file, page, the proven items' names), entry.printed_bound (the notice row),
+    and the file and page in entry.first; no proven value in any of them."""
+    from PIL import Image
+
+    from paperlink import printedtext
+    from paperlink.auditlabels import ACTION_LABELS, DETAIL_LABELS
+
+    client.login("aoki")
+    for text in printed.cover_texts:
+        client.send("/capture/wedge", {"code": text})
+    notice = printed.notices[1]
+    items = {"notice_id": notice.notice_id, "name": notice.name}
+    monkeypatch.setattr(printedtext, "read_printed", lambda image: printedtext.PrintedReading(dict(items)))
+    blank = io.BytesIO()
+    Image.new("L", (600, 800), 255).save(blank, "PNG")
+    result = _upload(client, blank.getvalue(), "cut.png").get_data(as_text=True)
+    link = re.search(r'href="(/entry/printed/[^"]+)"', result)
+    assert link, result
+    opened = client.get(link.group(1))
+    row = int(re.search(r"/entry/(\d+)", opened.location).group(1))  # type: ignore[union-attr]
+    token = re.search(r"printed=([^&]+)", opened.location).group(1)  # type: ignore[union-attr]
+    saved = client.send(f"/entry/{row}", {**_typed(notice, items), "printed": token,
+                                          "check_code": record_check_code(notice)})
+    assert saved.status_code == 302
+    log = {e.action: e for e in ledger.audit_entries() if e.action.startswith("entry.")}
+    kept, bound, first = log["entry.printed_kept"], log["entry.printed_bound"], log["entry.first"]
+    assert kept.detail["source"] == "cut.png" and kept.detail["page"] == 1
+    assert sorted(kept.detail["printed"]) == ["name", "notice_id"]
+    assert bound.detail["row"] == row and bound.subject == store.notice(ledger, row).batch_id
+    assert first.detail["source"] == "cut.png" and first.detail["page"] == 1
+    for entry in (kept, bound, first):
+        assert notice.name not in str(entry.detail)
+        assert all(key in DETAIL_LABELS or key == "message" for key in entry.detail)
+        assert entry.action in ACTION_LABELS
