@@ -168,11 +168,14 @@ def _render(ledger: Ledger, row: NoticeRow, round_: int, needs_password: bool,
         skipped = set()
     shown = dict(values or {})
     shown.update({key: _form_value(key, value) for key, value in (proven or {}).items()})
+    open_fields = [f for f in fields if f.name not in (proven or {})]
+    first_open = open_fields[0].name if open_fields else None  # the first item the clerk types has the focus
     return render_template("entry/form.html", row=row, total=_total(ledger, row.batch_id), round=round_,
                            fields=fields, before_fields=before, values=shown, errors=errors or {},
                            lists=datalists(), listed_id=listed, needs_password=needs_password,
                            label_of=entry_item_label, date_hint=DATE_HINT, proven=proven or {},
                            printed_token=token, printed_mark=PRINTED_MARK, skipped=len(skipped),
+                           first_open=first_open, to_type=[entry_item_label(f.name) for f in open_fields],
                            unproven=printed.unproven_for(token) if proven else set()), status
 
 

@@ -267,3 +267,24 @@ def test_keeping_binding_and_using_a_reading_are_audited_without_values(client: 
         assert notice.name not in str(entry.detail)
         assert all(key in DETAIL_LABELS or key == "message" for key in entry.detail)
         assert entry.action in ACTION_LABELS
+
+
+def test_the_prefilled_form_names_what_to_type_and_focuses_it(app: Any, client: Any, printed: Any) -> None:
+    """Issue 14c-5: the summary lists (and counts) the items still to type, the first of them has the focus (not
+    the read-only notice id), the 変更前 values are said to be never read from the print."""
+    from paperlink.labels import entry_item_label
+
+    client.login("aoki")
+    for text in printed.cover_texts:
+        client.send("/capture/wedge", {"code": text})
+    notice = printed.notices[1]
+    token = _keep(app, {"notice_id": notice.notice_id, "name": notice.name})
+    form = client.get(client.get(f"/entry/printed/{token}").location).get_data(as_text=True)
+    listed = re.search(r'data-testid="prefill-to-type">([^<]*)<', form)
+    assert listed, form
+    names = listed.group(1).split("、")
+    assert entry_item_label("notice_date") in names and entry_item_label("birth_date") in names
+    assert entry_item_label("notice_id") not in names and entry_item_label("name") not in names
+    assert f"入力する項目（{len(names)} 項目）" in form and "変更前" in form and "印字から読み取りません" in form
+    focused = re.findall(r'data-testid="input-([a-z_.]+)"[^>]*\sautofocus', form)
+    assert focused == ["notice_date"], focused
