@@ -163,7 +163,8 @@ def test_scan_json_reports_the_proven_items(cut_page: Any, runner: Any, tmp_path
     assert out["source"] == str(path) and out["page"] == 1 and out["error"]
     assert out["printed"] and all(record[k] == v for k, v in out["printed"].items())  # canonical values
     assert out["printed"]["notice_date"] == "2026-11-26" and out["notice_id"] == NOTICES[0].notice_id
-    assert (out["seq"], out["total"]) == (1, 2)
+    assert (out["printed_seq"], out["printed_total"]) == (1, 2)  # issue 14c-7: not the signed sheet's seq/total
+    assert "seq" not in out and "total" not in out
 
 
 # -- double entry with proven items ----------------------------------------------------------------------
