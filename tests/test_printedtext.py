@@ -71,6 +71,15 @@ def test_prove_accepts_only_a_value_whose_check_characters_match() -> None:
     assert prove("name", ["ALI HASSAM", "ALI HASSAN"], check) == "ALI HASSAN"  # one candidate matches
 
 
+def test_a_misread_item_meets_few_candidates_and_check_readings() -> None:
+    """Issue 14c-2b: at most 2 candidate values × 2 check readings per item (a misread item is wrongly proven with
+    probability ≤ 4/1024), the plain OCR first."""
+    texts = ["N20261126-0000O", "N20261126-000O8", "N20261126-00008"]
+    found = printedtext.candidates("notice_id", texts)
+    assert found == ["N20261126-0000O", "N20261126-00000"][:len(found)] and len(found) <= 2
+    assert printedtext.MAX_CANDIDATES * printedtext.MAX_CHECKS <= 4
+
+
 def test_an_enumerated_item_is_a_candidate_only_as_its_exact_japanese_label() -> None:
     """Issue 14c-2c: a stray letter read in the 国籍・地域 cell ("D", Germany's ICAO code) or a code instead of the
     printed label is never a candidate, even when its check characters would match."""
