@@ -42,6 +42,8 @@ ACTION_LABELS: dict[str, str] = {
     "notice.override": "審査で受理",
     "entry.manual_notice": "手入力の通知を追加",
     "entry.first": "一回目の入力",
+    "entry.printed_kept": "印字の読取結果を保存",
+    "entry.printed_bound": "印字の読取結果を通知に結び付け",
     "entry.mismatch": "二回目の入力（不一致）",
     "entry.done": "二重入力で完了",
     "entry.rekeyed": "不一致の項目を確定",
@@ -87,6 +89,7 @@ DETAIL_LABELS: dict[str, str] = {
     "held": "保留", "anchored_before": "復元前に目印のあった件数", "state": "状態", "archive": "退避先",
     "note": "メモ", "statuses": "状態ごとの件数", "printed": "印字から読取（検字一致）の項目",
     "tables": "表の数", "rows": "行数", "head": "監査ログの末尾ハッシュ",
+    "row": "通知（台帳の行番号）",
 }
 """Every detail key, in Japanese."""
 

@@ -107,10 +107,12 @@ def _with_printed(raw: dict[str, Any], printed: Mapping[str, Any]) -> dict[str, 
 
 
 def submit_entry(ledger: Ledger, pk: int, raw: dict[str, Any], check_code: str | None, clerk: User,
-                 printed: Mapping[str, str] | None = None) -> EntryResult:
+                 printed: Mapping[str, str] | None = None,
+                 printed_from: tuple[str, int] | None = None) -> EntryResult:
     """A first or second entry of a notice typed from paper (see the module docstring).
 
-    `printed` (first entry only): items proven from the sheet's printed text, as canonical values.
+    `printed` (first entry only): items proven from the sheet's printed text, as canonical values;
+    `printed_from`: the file and page they were read from (named in the audit log).
     """
     if not clerk.can("entry"):
         raise WorkflowError("workflow_entry_role")
@@ -138,8 +140,9 @@ def submit_entry(ledger: Ledger, pk: int, raw: dict[str, Any], check_code: str |
             store.move_notice(ledger, pk, NoticeState.FIRST_ENTRY)
             # nor into the audit log, which 審査/管理 clerks read before the second entry: the id the cover listed
             # (if any) is named, never the one typed; which items the printed text proved is named (not their values)
+            source, page = printed_from if proven and printed_from else (None, None)
             ledger.audit(clerk.login, "entry.first", row.batch_id, seq=row.seq, notice_id=row.notice_id,
-                         printed=sorted(proven) or None)
+                         printed=sorted(proven) or None, source=source, page=page)
             return EntryResult(NoticeState.FIRST_ENTRY, notice=notice)
         first = _entry(ledger, pk, EntryRound.FIRST)
         if first.clerk == clerk.login and ledger.setting(SAME_CLERK_SETTING, "0") != "1":

@@ -8,7 +8,7 @@ log's anchor.
 `erase_expired` removes the personal data of batches exported more than `retention.days` ago – records,
 typed entries, QR payloads, camera snapshots and exported copies in the data directory – and keeps the
 facts: which notice (batch, n/N, notice id), when and by whom it was captured, verified and exported. The
-erasure itself is audited.
+erasure itself is audited. It also removes printed-text readings kept more than a day (`printedkeep`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from paperlink import safefs
+from paperlink import printedkeep, safefs
 from paperlink.errors import PaperlinkError
 from paperlink.ledger import Ledger, LedgerError, pgdump, store, views
 from paperlink.ledger.anchors import MANIFEST_SUFFIX, write_manifest
@@ -144,6 +144,7 @@ def erase_expired(ledger: Ledger, home_root: Path, actor: str, today: dt.date | 
     if erased:
         ledger.checkpoint()  # no copy of the erased rows left in the WAL file
     files, held = _delete_erased_files(ledger, home_root)
+    printedkeep.sweep(printedkeep.folder_of(home_root))  # printed-text readings older than a day
     return ErasureResult(tuple(erased), notices, files, tuple(held))
 
 

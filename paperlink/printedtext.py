@@ -5,8 +5,10 @@ item's canonical value). When no code can be read on a page, `read_printed` find
 grid: 項目 / 内容 / 変更前 / 検, one row per item in the sheet's order), reads each row's value and check
 characters by OCR (Tesseract with its Japanese data, through tesserocr), normalises each value to the
 canonical record value of the data format, and keeps ONLY the items whose computed check characters equal
-the printed ones (`prove`). Nothing read by OCR is accepted without its check characters: an item whose
-text or check characters were misread is left for the clerk to type. The notice id is one of the items (so it
+the printed ones (`prove`, exactly one candidate must match). Nothing read by OCR is accepted without its check
+characters: an item whose text or check characters were misread is left for the clerk to type – except when a
+misread value happens to match the two check characters (10 bits: see MAX_CANDIDATES for the bound), which is
+why the entry screen requires the sheet's whole-record check code for a pre-filled record. The notice id is one of the items (so it
 is proven like the others); n/N is read from the header's box (it has no check characters and is reported as
 read, for orientation only).
 
@@ -32,7 +34,7 @@ import numpy as np
 from paperlink.checkcodes import CROCKFORD, field_check
 from paperlink.errors import PaperlinkError
 from paperlink.fields import BEFORE_KEYS, FIELD_BY_KEY, FieldProblem
-from paperlink.labels import ordered_fields
+from paperlink.labels import display_value, ordered_fields
 from paperlink.sheets import SHEET_COLUMNS, WIDTH, mm
 
 if TYPE_CHECKING:
@@ -48,10 +50,14 @@ TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-oc
 TARGET_PX_PER_MM = 12.0
 """Cells are scaled to about 300 dpi before OCR (Tesseract reads 10-point text best at that size)."""
 
-MAX_CANDIDATES = 4
+MAX_CANDIDATES = 2
 MAX_CHECKS = 2
-"""At most this many readings of one item are checked against its check characters: each wrong reading has a
-1-in-1024 chance of matching two check characters, so the candidates are few and the first is the plain OCR."""
+"""At most this many readings of one item are checked against its check characters: each wrong candidate has a
+1-in-1024 chance of matching two check characters, per check reading, so a misread item is wrongly "proven" with
+probability up to MAX_CANDIDATES × MAX_CHECKS / 1024 ≈ 1/256 (the entry screen's whole-record check code is the
+final guard). The candidates are few and the first is the plain OCR; `benchmarks/printed.py --quick` measured 4
+candidates against 2: 96.3 % / 96.3 % of items pre-filled at 300 dpi, 96.3 / 95.8 % at 200 dpi, 98.9 / 98.4 % at
+150 dpi (2026-12-02), so the halved false-acceptance bound costs about half a point at lower resolutions."""
 
 
 class OcrUnavailable(PaperlinkError):
@@ -358,6 +364,15 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
 
 
+ENUM_KEYS = frozenset({"event", "category", "card_kind", "sex", "nationality", "status"})
+"""Items printed as a Japanese label of a code table: the OCR text must be exactly such a label (a stray letter
+such as "D" is an ICAO code the normaliser would accept – Germany – and is never a candidate)."""
+
+
+def _label_text(key: str, canonical: str) -> str:
+    return _squash(display_value(key, canonical)).replace(" ", "")
+
+
 def candidates(key: str, texts: Sequence[str]) -> list[str]:
     """Canonical values to check for one item, from its OCR texts (plain reading first; at most MAX_CANDIDATES)."""
     out: list[str] = []
@@ -368,6 +383,8 @@ def candidates(key: str, texts: Sequence[str]) -> list[str]:
         except (FieldProblem, ValueError, KeyError):
             return
         canonical = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        if key in ENUM_KEYS and _label_text(key, canonical) != _squash(text).replace(" ", ""):
+            return  # read as a code, or as another spelling: not the label the sheet prints
         if canonical not in out:
             out.append(canonical)
 

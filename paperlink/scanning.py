@@ -84,8 +84,8 @@ class ScanItem:
             out["printed"] = dict(self.printed.items)
             if self.printed.notice_id:
                 out["notice_id"] = self.printed.notice_id
-            if self.printed.seq is not None:
-                out.update(seq=self.printed.seq, total=self.printed.total)
+            if self.printed.seq is not None:  # read by OCR, unsigned: never under a signed sheet's `seq`/`total`
+                out.update(printed_seq=self.printed.seq, printed_total=self.printed.total)
         return out
 
 

@@ -71,6 +71,32 @@ def test_prove_accepts_only_a_value_whose_check_characters_match() -> None:
     assert prove("name", ["ALI HASSAM", "ALI HASSAN"], check) == "ALI HASSAN"  # one candidate matches
 
 
+def test_a_misread_item_meets_few_candidates_and_check_readings() -> None:
+    """Issue 14c-2b: at most 2 candidate values × 2 check readings per item (a misread item is wrongly proven with
+    probability ≤ 4/1024), the plain OCR first."""
+    texts = ["N20261126-0000O", "N20261126-000O8", "N20261126-00008"]
+    found = printedtext.candidates("notice_id", texts)
+    assert found == ["N20261126-0000O", "N20261126-00000"][:len(found)] and len(found) <= 2
+    assert printedtext.MAX_CANDIDATES * printedtext.MAX_CHECKS <= 4
+
+
+def test_an_enumerated_item_is_a_candidate_only_as_its_exact_japanese_label() -> None:
+    """Issue 14c-2c: a stray letter read in the 国籍・地域 cell ("D", Germany's ICAO code) or a code instead of the
+    printed label is never a candidate, even when its check characters would match."""
+    germany = printedtext.candidates("nationality", ["ドイツ"])
+    assert germany and printedtext.candidates("nationality", ["D"]) == []
+    assert prove("nationality", printedtext.candidates("nationality", ["D"]), field_check("nationality", germany[0])) is None
+    assert printedtext.candidates("status", ["student"]) == [] and printedtext.candidates("status", ["留学"]) == ["留学"]
+    assert printedtext.candidates("sex", ["M"]) == [] and printedtext.candidates("sex", ["1"]) == []
+    assert printedtext.candidates("sex", ["男"]) == ["M"]
+    from paperlink.codetables import tables
+
+    for key, table in (("event", tables().events), ("category", tables().categories), ("card_kind", tables().card_kinds)):
+        code = next(iter(table))
+        assert printedtext.candidates(key, [code]) == []
+        assert printedtext.candidates(key, [display_value(key, code)]) == [code]
+
+
 @pytest.mark.slow
 def test_doctored_ocr_with_one_wrong_character_is_not_accepted(cut_page: Any) -> None:
     """The real page's table is found; the OCR is replaced by readings that are right except for one character
@@ -146,7 +172,8 @@ def test_scan_json_reports_the_proven_items(cut_page: Any, runner: Any, tmp_path
     assert out["source"] == str(path) and out["page"] == 1 and out["error"]
     assert out["printed"] and all(record[k] == v for k, v in out["printed"].items())  # canonical values
     assert out["printed"]["notice_date"] == "2026-11-26" and out["notice_id"] == NOTICES[0].notice_id
-    assert (out["seq"], out["total"]) == (1, 2)
+    assert (out["printed_seq"], out["printed_total"]) == (1, 2)  # issue 14c-7: not the signed sheet's seq/total
+    assert "seq" not in out and "total" not in out
 
 
 # -- double entry with proven items ----------------------------------------------------------------------

@@ -283,3 +283,10 @@ def awaited_notice(ledger: Ledger, notice_id: str) -> int | None:
     row = ledger.db.execute("SELECT id FROM notices WHERE notice_id = ? AND state = ? ORDER BY id DESC LIMIT 1",
                             (notice_id, NoticeState.MISSING.value)).fetchone()
     return int(row["id"]) if row else None
+
+
+def notice_under_id(ledger: Ledger, notice_id: str) -> tuple[int, NoticeState] | None:
+    """The newest notice row with this notice id in any state, and its state; None if no notice has the id."""
+    row = ledger.db.execute("SELECT id, state FROM notices WHERE notice_id = ? ORDER BY id DESC LIMIT 1",
+                            (notice_id,)).fetchone()
+    return (int(row["id"]), NoticeState(row["state"])) if row else None

@@ -119,6 +119,10 @@ def _printed_outcome(item: ScanItem) -> Outcome:
     """A page without a readable code whose printed table proved items: kept for its first entry (web/printed.py)."""
     assert item.printed is not None
     token = printed.keep(item.printed, item.source, item.page)
+    ledger = get_ledger()
+    with ledger.transaction():  # which items were proven, never their values
+        ledger.audit(current_user().login, "entry.printed_kept", item.source, source=item.source, page=item.page,
+                     printed=sorted(item.printed.items) or None)
     count, rest = len(item.printed.items), len(item.printed.unproven)
     notice = f"通知番号 {item.printed.notice_id}、" if item.printed.notice_id else ""
     message = (f"QR コードを読めませんでした。{notice}印字から {count} 項目を読み取りました（検字一致）。"

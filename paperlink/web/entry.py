@@ -117,11 +117,13 @@ def new() -> Response:
 
 @bp.route("/printed/<token>")
 @role_required("entry")
-def printed_sheet(token: str) -> Response:
+def printed_sheet(token: str) -> Response | tuple[str, int]:
     """A sheet whose code could not be read but whose printed text proved items: its first entry, pre-filled.
 
-    The notice is the one awaited under the proven notice id (listed by a cover) when there is one, else a new
-    notice of the day's manual batch.
+    The notice is the one awaited under the proven notice id (listed by a cover) when there is one; a notice with
+    that id typed once already goes to its second entry (the reading is not used), one in any other state
+    (read, confirmed, done, held) is refused with a link to it; only when no notice has the id is a new notice
+    of the day's manual batch made.
     """
     ledger = get_ledger()
     data = printed.load(token)
@@ -131,7 +133,16 @@ def printed_sheet(token: str) -> Response:
     row_id = data.get("row")
     if row_id is None:
         notice_id = dict(data.get("items", {})).get("notice_id")
-        row_id = views.awaited_notice(ledger, str(notice_id)) if notice_id else None
+        found = views.notice_under_id(ledger, str(notice_id)) if notice_id else None
+        if found is not None and found[1] is not NoticeState.MISSING:
+            if found[1] in ENTRY_STATES:  # typed once already: the second entry is typed from the sheet
+                printed.used(token)
+                flash(f"通知 {notice_id} は一回目の入力が済んでいます。用紙から二回目を入力してください"
+                      "（印字の読取結果は使いません）。", "info")
+                return redirect(url_for("entry.form", row_id=found[0]))
+            return render_template("entry/printed_refused.html", notice_id=notice_id, row_id=found[0],
+                                   state_label=STATE_LABELS[found[1]]), 409
+        row_id = found[0] if found is not None else None
         if row_id is None:
             try:
                 row_id = new_manual_notice(ledger, current_user(), dt.date.today().isoformat())
@@ -139,6 +150,9 @@ def printed_sheet(token: str) -> Response:
                 flash(exc.message_ja, "error")
                 return redirect(url_for("entry.index"))
         printed.bind(token, row_id)
+        bound = get_notice(ledger, row_id)
+        with ledger.transaction():
+            ledger.audit(current_user().login, "entry.printed_bound", bound.batch_id, seq=bound.seq, row=row_id)
     return redirect(url_for("entry.form", row_id=row_id, printed=token))
 
 
@@ -154,11 +168,14 @@ def _render(ledger: Ledger, row: NoticeRow, round_: int, needs_password: bool,
         skipped = set()
     shown = dict(values or {})
     shown.update({key: _form_value(key, value) for key, value in (proven or {}).items()})
+    open_fields = [f for f in fields if f.name not in (proven or {})]
+    first_open = open_fields[0].name if open_fields else None  # the first item the clerk types has the focus
     return render_template("entry/form.html", row=row, total=_total(ledger, row.batch_id), round=round_,
                            fields=fields, before_fields=before, values=shown, errors=errors or {},
                            lists=datalists(), listed_id=listed, needs_password=needs_password,
                            label_of=entry_item_label, date_hint=DATE_HINT, proven=proven or {},
                            printed_token=token, printed_mark=PRINTED_MARK, skipped=len(skipped),
+                           first_open=first_open, to_type=[entry_item_label(f.name) for f in open_fields],
                            unproven=printed.unproven_for(token) if proven else set()), status
 
 
@@ -191,12 +208,17 @@ def form(row_id: int) -> str | Response | tuple[str, int]:
         return render_template("entry/refused.html", row=row, total=_total(ledger, row.batch_id)), 403
     token = (request.values.get("printed") or None) if round_ == 1 else None
     proven = printed.items_for(token, row_id) if token else None
-    if token and proven is None:
-        flash(WorkflowError("entry_printed_gone").message_ja, "error")
+    gone = bool(token) and proven is None
+    if gone:
         token = None
     if request.method == "GET":
+        if gone:
+            flash(WorkflowError("entry_printed_gone").message_ja, "error")
         return _render(ledger, row, round_, same, proven=proven, token=token)
     values = {k: v for k, v in request.form.items() if k not in ("csrf_token", "password", "printed")}
+    if gone:  # the reading vanished: what was posted for its items is not the clerk's typing, nothing is stored
+        flash(WorkflowError("entry_printed_gone_unlocked").message_ja, "error")
+        return _render(ledger, row, round_, same, values, status=400)
     if same:
         if authenticate(ledger, clerk.login, request.form.get("password", "")) is None:
             return _render(ledger, row, round_, same, values,
@@ -206,16 +228,24 @@ def form(row_id: int) -> str | Response | tuple[str, int]:
             ledger.audit(clerk.login, "entry.same_clerk_login", row.batch_id, seq=row.seq)
     try:
         result = submit_entry(ledger, row_id, raw_record(request.form), request.form.get("check_code", "").strip() or None,
-                              clerk, printed=proven)
+                              clerk, printed=proven, printed_from=printed.origin(token) if proven else None)
     except WorkflowError as exc:
         flash(exc.message_ja, "error")
         return _render(ledger, row, round_, same, values, status=400, proven=proven, token=token)
+    if not result.stored and token and proven and any(e.code == "entry_check_code" for e in result.errors):
+        # an item "proven" by its printed check characters may still be misread (see printedtext.py): the
+        # whole-record check code failed, so the proven items are unlocked and typed like any other item
+        printed.used(token)
+        flash(WorkflowError("entry_printed_unlocked").message_ja, "error")
+        shown = {**values, **{key: _form_value(key, value) for key, value in proven.items()}}
+        return _render(ledger, row, round_, same, shown, errors_by_field(result.errors), 400)
     if not result.stored:
         flash("入力内容に誤りがあります。赤く表示された項目を用紙と見比べて直してください。", "error")
         return _render(ledger, row, round_, same, values, errors_by_field(result.errors), 400, proven, token)
     if token:
         printed.used(token)
     if result.state is NoticeState.FIRST_ENTRY:
+        printed.drop_for_row(row_id)  # another reading of the same sheet, bound to this notice, is of no more use
         flash("一回目の入力を保存しました。二回目の入力は別の職員が用紙から行ってください。", "info")
         return redirect(url_for("batches.board"))
     if result.state is NoticeState.MISMATCH:

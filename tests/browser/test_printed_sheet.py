@@ -44,6 +44,22 @@ def test_sheet_with_its_code_cut_out_is_prefilled_from_its_printed_text(paper: P
     expect(page.get_by_test_id("input-notice_id")).to_have_attribute("readonly", "")
     expect(page.get_by_test_id("input-name")).to_have_value(notice.name)
     shot(page, "41-printed-entry-form")
+    # issue 14c-5: the focus is on the first item to type; Enter never stops on a read-only (proven) item; the items
+    # to type are highlighted and named in the summary
+    first_open = page.locator(".field:not([data-proven]) input[data-check-key]").first
+    expect(first_open).to_be_focused()
+    expect(page.get_by_test_id("prefill-to-type")).not_to_be_empty()
+    visited = []
+    for _ in range(6):
+        page.keyboard.press("Enter")
+        visited.append(page.evaluate("document.activeElement.readOnly"))
+    assert not any(visited), visited
+    highlighted = page.locator(".field.to-type input[data-check-key], .field.maybe-empty input[data-check-key]")
+    if page.locator(".field.to-type").count():
+        colour = page.locator(".field.to-type input[data-check-key]").first.evaluate(
+            "el => getComputedStyle(el).backgroundColor")
+        assert colour not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"), colour
+    assert highlighted.count() >= 1
     values = sheet_values(notice)
     to_type = [name.removeprefix("field-") for name in
                page.locator(".field.to-type, .field.maybe-empty").evaluate_all("els => els.map(e => e.dataset.testid)")]

@@ -74,7 +74,8 @@
   /* -- Enter advances to the next field; on the last field (or Ctrl+Enter) the form is submitted -- */
   function fieldsOf(form) {
     return Array.prototype.filter.call(form.querySelectorAll("input, select, textarea"), function (el) {
-      return el.type !== "hidden" && el.type !== "checkbox" && !el.disabled && !el.classList.contains("kcheck");
+      return el.type !== "hidden" && el.type !== "checkbox" && !el.disabled && !el.readOnly &&
+        !el.classList.contains("kcheck");
     });
   }
 
