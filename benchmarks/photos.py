@@ -61,6 +61,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import degrade as D  # noqa: E402
 import numpy as np  # noqa: E402
+from decode import Outcome  # noqa: E402  (benchmarks/decode.py: one method on one image)
 from PIL import Image, ImageFilter  # noqa: E402
 
 from paperlink import decode as dec  # noqa: E402
@@ -434,13 +435,6 @@ def make(job: Job, sheets: int) -> tuple[Image.Image, tuple[str, ...]]:
 
 
 # -- measuring ----------------------------------------------------------------------------------------
-
-@dataclass
-class Outcome:
-    ok: bool
-    wrong: bool
-    ms: float
-
 
 @dataclass
 class Row:
