@@ -1265,6 +1265,7 @@ def _already_running(host: str, port: int) -> bool | None:
 
 def _serve(home: Home, port: int) -> None:
     """The entry screen on waitress (a production WSGI server, pure Python), on paperlink's own loopback address."""
+    import signal
     import threading
 
     from waitress import create_server
@@ -1292,6 +1293,9 @@ def _serve(home: Home, port: int) -> None:
     watcher.start()
     click.echo(f"scan folder: {home.scans} (files dropped there are imported automatically)")
     click.echo(f"paperlink: open {address} in the browser (Ctrl+C stops)")
+    # Ctrl+C stops the screen even when paperlink was started with SIGINT ignored (a background job of a script, a
+    # service wrapper): Python keeps an inherited "ignore", so the handler is set here explicitly
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         server.run()
     except KeyboardInterrupt:

@@ -80,7 +80,8 @@ def _wait_for(port: int, seconds: float = 30.0) -> None:
 @pytest.mark.slow
 def test_serve_runs_on_waitress_and_a_second_start_says_already_running(home: Path) -> None:
     """GIVEN `paperlink serve` WHEN it runs THEN waitress serves on paperlink's loopback address (no development-server warning);
-    a second start on the same port exits 1 with "already running at http://SERVE_HOST:PORT/"."""
+    a second start on the same port exits 1 with "already running at http://SERVE_HOST:PORT/"; Ctrl+C stops the first
+    even though it was started with SIGINT ignored (as a background job of a script starts it)."""
     import signal
     import subprocess
     import sys
@@ -90,7 +91,8 @@ def test_serve_runs_on_waitress_and_a_second_start_says_already_running(home: Pa
     set_up_office(home / "ledger.sqlite3")  # `serve` refuses to run before the office is set up
     env = child_env(home)
     command = [sys.executable, "-m", "paperlink.cli", "serve", "--port", str(port)]
-    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         _wait_for(port)
         with urllib.request.urlopen(f"http://{SERVE_HOST}:{port}/login", timeout=5) as answer:
@@ -100,7 +102,7 @@ def test_serve_runs_on_waitress_and_a_second_start_says_already_running(home: Pa
         assert f"already running at http://{SERVE_HOST}:{port}/" in second.stderr
     finally:
         first.send_signal(signal.SIGINT)
-        out, err = first.communicate(timeout=90)  # a loaded CI machine can be slow to shut waitress down
+        out, err = first.communicate(timeout=30)  # a loaded CI machine can be slow to shut waitress down
     assert first.returncode == 0, err
     assert f"open http://{SERVE_HOST}:{port}/" in out
     for warning in ("development server", "WARNING: This is", "Do not use it in a production"):
